@@ -1,0 +1,3 @@
+from enos.cli import main
+
+main()

@@ -1,0 +1,131 @@
+"""The ``enos`` command line.
+
+Thin by design: each command lives in ``enos/commands/<name>.py`` as a click command named
+``command`` and is imported only when it runs (or when its help is asked for), so that
+``enos --help`` answers fast. Expected failures are :class:`enos.errors.EnosError`: printed as
+one message with a hint, exit code non-zero, no traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from enos import __version__
+
+# name -> (module, one-line summary). Order is the order of the help text.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "new": ("enos.commands.new", "Write a commented reservation.yaml for a provider."),
+    "validate": ("enos.commands.validate", "Check a reservation.yaml and show what it asks for."),
+    "up": ("enos.commands.up", "Acquire the machines, make them reachable, write the inventory."),
+    "info": ("enos.commands.info", "Show what the current experiment holds."),
+    "destroy": ("enos.commands.destroy", "Stop what enos started; --hard also releases machines."),
+    "help": ("enos.cli", "Show the help of a command."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        if name == "help":
+            return help_command
+        module = importlib.import_module(COMMANDS[name][0])
+        return module.command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Summaries come from the table, so listing commands imports none of them.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, summary) for name, (_, summary) in COMMANDS.items()])
+
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "-f",
+    "config_file",
+    default="reservation.yaml",
+    show_default=True,
+    metavar="CONFIG_FILE",
+    help="The experiment's configuration file.",
+)
+@click.option(
+    "-e",
+    "--env",
+    metavar="DIR",
+    help="Experiment directory to work on (default: the one the 'current' link points to).",
+)
+@click.option("-q", "--quiet", "-s", "--silent", is_flag=True, help="Print only errors.")
+@click.option("-v", "--verbose", count=True, help="More output (-vv: Ansible's too).")
+@click.option("--vv", "vv", is_flag=True, hidden=True)
+@click.version_option(__version__, "--version", prog_name="enos")
+@click.pass_context
+def cli(
+    ctx: click.Context, config_file: str, env: str | None, quiet: bool, verbose: int, vv: bool
+) -> None:
+    """Enos: deploy, benchmark and analyse OpenStack, reproducibly.
+
+    An experiment is one reservation.yaml and a few commands: `enos new`, then `enos up`.
+    See `enos help COMMAND` or `enos COMMAND --help` for one command.
+    """
+    from enos.commands.common import Options
+
+    ctx.obj = Options(
+        config_file=config_file, env=env, quiet=quiet, verbosity=2 if vv else verbose
+    )
+
+
+@click.command("help", context_settings=CONTEXT_SETTINGS)
+@click.argument("command_name", required=False, metavar="COMMAND")
+@click.pass_context
+def help_command(ctx: click.Context, command_name: str | None) -> None:
+    """Show the help of COMMAND (or the list of commands)."""
+    root = ctx.find_root()
+    group = root.command
+    assert isinstance(group, click.Group)
+    if not command_name:
+        click.echo(group.get_help(root))
+        return
+    sub = group.get_command(root, command_name)
+    if sub is None:
+        from enos.errors import EnosError
+
+        raise EnosError(
+            f"no such command '{command_name}'", f"commands: {', '.join(COMMANDS)}"
+        )
+    with click.Context(sub, info_name=command_name, parent=root) as sub_ctx:
+        click.echo(sub.get_help(sub_ctx))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the command line, turn expected errors into a message and exit code."""
+    from enos.errors import EnosError
+
+    try:
+        cli.main(args=argv, prog_name="enos", standalone_mode=False)
+    except EnosError as exc:
+        click.secho(f"error: {exc.message}", fg="red", err=True)
+        if exc.hint:
+            click.echo(f"  hint: {exc.hint}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted: the experiment is left as it was; rerun the command to resume",
+                   err=True)
+        sys.exit(130)

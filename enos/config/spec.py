@@ -1,0 +1,81 @@
+"""The validated configuration, as the phases see it.
+
+:func:`enos.config.load_config` reads reservation.yaml, checks it and returns a :class:`Config`.
+Phases never read the YAML themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class MachineSpec:
+    """``number`` machines that carry ``roles``.
+
+    ``label`` is the first level of the basic syntax (a Grid'5000 cluster, a Vagrant size, an
+    OpenStack flavor) or the ``cluster``/``flavor``/``flavour`` of the advanced syntax; ``group`` is
+    the topology group (None without a topology); ``networks`` the network roles the machines are
+    attached to; ``extra`` the other keys of an advanced ``machines`` entry.
+    """
+
+    roles: list[str]
+    number: int
+    label: str | None = None
+    group: str | None = None
+    networks: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Config:
+    """A loaded reservation.yaml.
+
+    - ``path``: the absolute path of the file; ``cwd`` its directory (relative paths in the file
+      are relative to it).
+    - ``raw``: the file's content as YAML gave it (anchors resolved).
+    - ``data``: ``raw`` with defaults merged in (``provider`` is a mapping with ``type`` and the
+      provider's defaults); this is what ``enos info`` shows and what Ansible receives.
+    - ``provider``: ``data['provider']``.
+    - ``machines``: what to acquire, for providers that acquire machines (not ``static``).
+    - ``static_hosts``: role -> list of host mappings (address, alias, user, keyfile, port), for
+      the ``static`` provider.
+    - ``groups``: topology group names, expanded (``grp[2-4]`` -> grp2, grp3, grp4), in file order.
+    - ``inventory``: the user's inventory file (absolute), or None for the default template.
+    - ``lines``: dotted key path -> 1-based line in the file, for errors raised by later phases.
+    """
+
+    path: Path
+    raw: dict[str, Any]
+    data: dict[str, Any]
+    machines: list[MachineSpec] = field(default_factory=list)
+    static_hosts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    groups: list[str] = field(default_factory=list)
+    inventory: Path | None = None
+    lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def cwd(self) -> Path:
+        return self.path.parent
+
+    @property
+    def provider(self) -> dict[str, Any]:
+        return self.data["provider"]
+
+    @property
+    def provider_type(self) -> str:
+        return self.data["provider"]["type"]
+
+    @property
+    def network_constraints(self) -> dict[str, Any] | None:
+        return self.data.get("network_constraints")
+
+    def line_of(self, key: str) -> int | None:
+        """The line of ``key`` (dotted path) or of its nearest parent that has one."""
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key.rpartition(".")[0]
+        return None

@@ -1,0 +1,60 @@
+"""Errors a user can act on.
+
+Every expected failure (bad configuration, unreachable host, phase run out of order) raises an
+:class:`EnosError`. The command line prints its message and hint and exits non-zero, without a
+traceback. Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class EnosError(Exception):
+    """An error the user can fix: ``message`` says what is wrong, ``hint`` what to do."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\n  hint: {self.hint}"
+        return self.message
+
+
+class ConfigError(EnosError):
+    """The configuration file is malformed or asks for something impossible.
+
+    ``source`` is the file, ``line`` the 1-based line when known, ``key`` the dotted key path.
+    """
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        key: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        where = ""
+        if source:
+            where = source + (f":{line}" if line else "")
+        if key:
+            where = f"{where} [{key}]" if where else f"[{key}]"
+        super().__init__(f"{where}: {message}" if where else message, hint)
+        self.source = source
+        self.line = line
+        self.key = key
+
+
+class PhaseError(EnosError):
+    """A phase was run before the phase it needs."""
+
+
+class LockedError(EnosError):
+    """Another enos command works on the same experiment."""

@@ -1,0 +1,22 @@
+"""Provider ``openstack``: servers of an OpenStack cloud (OpenStack on OpenStack).
+
+Its configuration schema and defaults are those of the reference documentation, so a
+reservation.yaml written for it validates. Acquiring machines on this testbed is not built yet
+(the module has no ``init``): ``enos up`` says so. The same ``resources`` run on this machine by
+changing only ``provider: local``.
+"""
+
+LABEL = "flavor"
+
+DEFAULT_CONFIG = {
+    "configure_network": True,
+    "network": {"name": "enos-network"},
+    "subnet": {"name": "enos-subnet", "cidr": "10.87.23.0/24"},
+    "dns_nameservers": ["8.8.8.8", "8.8.4.4"],
+    "allocation_pool": {"start": "10.87.23.10", "end": "10.87.23.100"},
+    "gateway": True,
+    # required
+    "key_name": None,
+    "image": None,
+    "user": None,
+}
