@@ -12,7 +12,7 @@ venv="${ENOS_VENV:-/opt/enos/venv}"
 extras="${1:-}"
 
 need_apt=()
-for pkg in iproute2 openssh-server openssh-client fping iperf3 jq python3-venv python3-dev gcc procps; do
+for pkg in iproute2 iputils-ping openssh-server openssh-client fping iperf3 jq python3-venv python3-dev gcc procps; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then

@@ -1,0 +1,1 @@
+"""Remote execution with Ansible: the inventory writer, the playbook runner, shipped playbooks."""

@@ -1,0 +1,215 @@
+"""Run Ansible playbooks with a progress display and errors that name hosts and tasks.
+
+``ansible-playbook`` runs as a subprocess from enos's own virtualenv, with enos's ansible.cfg
+(``ANSIBLE_CONFIG`` in the environment wins) and the ``enos_progress`` callback, which reports
+events as JSON lines. Ansible's full output goes to a log file in the experiment directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from enos.errors import EnosError
+
+HERE = Path(__file__).parent
+PLAYBOOKS = HERE / "playbooks"
+ANSIBLE_CFG = HERE / "ansible.cfg"
+CALLBACKS = HERE / "plugins" / "callback"
+
+
+@dataclass
+class HostFailure:
+    host: str
+    task: str
+    status: str  # failed | unreachable
+    msg: str
+
+
+@dataclass
+class RunResult:
+    returncode: int
+    failures: list[HostFailure] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+    changed: dict[str, int] = field(default_factory=dict)
+    log: Path | None = None
+    seconds: float = 0.0
+
+
+def _bin(name: str) -> str:
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+class _Display:
+    """A one-line live status on a terminal; plain task lines otherwise."""
+
+    def __init__(self, title: str, quiet: bool) -> None:
+        self.title = title
+        self.quiet = quiet
+        self.start = time.monotonic()
+        self.live = None
+        self.task = ""
+        self.hosts: list[str] = []
+        self.done: set[str] = set()
+        self.tasks_seen = 0
+        if not quiet and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.live import Live
+
+            self.console = Console(stderr=True)
+            self.live = Live(console=self.console, refresh_per_second=8, transient=True)
+            self.live.start()
+
+    def _render(self) -> None:
+        elapsed = time.monotonic() - self.start
+        line = (f"{self.title}: task {self.tasks_seen} '{self.task}' "
+                f"[{len(self.done)}/{len(self.hosts)} hosts] {elapsed:5.1f}s")
+        if self.live is not None:
+            from rich.text import Text
+
+            self.live.update(Text(line, style="bold"))
+
+    def event(self, ev: dict[str, Any]) -> None:
+        kind = ev.get("event")
+        if kind == "play":
+            self.hosts = ev.get("hosts", [])
+        elif kind == "task":
+            self.task = ev.get("name", "")
+            self.tasks_seen += 1
+            self.done = set()
+            if self.live is None and not self.quiet:
+                elapsed = time.monotonic() - self.start
+                print(f"  [{elapsed:6.1f}s] {self.title}: {self.task}", file=sys.stderr,
+                      flush=True)
+        elif kind == "result":
+            self.done.add(ev.get("host", ""))
+        self._render()
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+
+def run_playbook(
+    playbook: str | Path,
+    inventory: str | Path,
+    *,
+    extravars: dict[str, Any] | None = None,
+    tags: list[str] | None = None,
+    limit: str | None = None,
+    title: str | None = None,
+    log_dir: Path | None = None,
+    quiet: bool = False,
+    verbosity: int = 0,
+    check: bool = True,
+    retry_hint: str | None = None,
+) -> RunResult:
+    """Run ``playbook`` (a path, or a name under enos/ansible/playbooks) on ``inventory``.
+
+    With ``check`` (the default), any failed or unreachable host raises an :class:`EnosError`
+    that names each host, the task and Ansible's message, and ``retry_hint``.
+    """
+    path = Path(playbook)
+    if not path.is_absolute() and not path.exists():
+        path = PLAYBOOKS / path
+    title = title or path.stem
+    argv = [_bin("ansible-playbook"), "-i", str(inventory), str(path)]
+    if extravars:
+        argv += ["-e", json.dumps(extravars)]
+    if tags:
+        argv += ["--tags", ",".join(tags)]
+    if limit:
+        argv += ["--limit", limit]
+    if verbosity > 1:
+        argv.append("-" + "v" * (verbosity - 1))
+
+    env = dict(os.environ)
+    env.setdefault("ANSIBLE_CONFIG", str(ANSIBLE_CFG))
+    env["ANSIBLE_CALLBACK_PLUGINS"] = os.pathsep.join(
+        p for p in (str(CALLBACKS), env.get("ANSIBLE_CALLBACK_PLUGINS", "")) if p
+    )
+    env["ANSIBLE_STDOUT_CALLBACK"] = "enos_progress"
+    env.setdefault("ANSIBLE_LOCAL_TEMP", str(Path(tempfile.gettempdir()) / "enos-ansible-tmp"))
+    env["PYTHONUNBUFFERED"] = "1"
+
+    log_dir = log_dir or Path(inventory).parent / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = log_dir / f"ansible-{title.replace(' ', '_')}.log"
+
+    events_fd, events_path = tempfile.mkstemp(prefix="enos-events-", suffix=".jsonl")
+    os.close(events_fd)
+    env["ENOS_EVENTS"] = events_path
+    display = _Display(title, quiet)
+    result = RunResult(returncode=0, log=log)
+    start = time.monotonic()
+    try:
+        with open(log, "w") as logf, open(events_path) as events:
+            proc = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, env=env,
+                                    stdin=subprocess.DEVNULL)
+            buf = ""
+            while True:
+                chunk = events.read()
+                if chunk:
+                    buf += chunk
+                    *lines, buf = buf.split("\n")
+                    for line in lines:
+                        if line.strip():
+                            _consume(json.loads(line), display, result)
+                elif proc.poll() is not None:
+                    break
+                else:
+                    time.sleep(0.05)
+            result.returncode = proc.returncode
+    finally:
+        display.stop()
+        os.unlink(events_path)
+    result.seconds = time.monotonic() - start
+    if check and (result.failures or result.returncode != 0):
+        raise _failure_error(result, title, log, retry_hint)
+    return result
+
+
+def _consume(ev: dict[str, Any], display: _Display, result: RunResult) -> None:
+    display.event(ev)
+    if ev.get("event") == "result":
+        if ev["status"] in ("failed", "unreachable") and not ev.get("ignored"):
+            msg = ev.get("msg") or ev.get("stdout") or ""
+            result.failures.append(HostFailure(ev["host"], ev["task"], ev["status"], msg))
+        if ev.get("changed"):
+            result.changed[ev["host"]] = result.changed.get(ev["host"], 0) + 1
+    elif ev.get("event") == "stats":
+        result.stats = ev.get("hosts", {})
+
+
+def _failure_error(result: RunResult, title: str, log: Path, hint: str | None) -> EnosError:
+    if not result.failures:
+        tail = ""
+        try:
+            tail = "\n".join(log.read_text().splitlines()[-15:])
+        except OSError:
+            pass
+        return EnosError(
+            f"{title}: ansible-playbook exited with code {result.returncode}:\n{tail}",
+            hint or f"see {log}",
+        )
+    lines = []
+    for f in result.failures[:20]:
+        what = "unreachable" if f.status == "unreachable" else f"failed at task '{f.task}'"
+        msg = " ".join(f.msg.split())[:400]
+        lines.append(f"  {f.host}: {what}: {msg}")
+    more = len(result.failures) - 20
+    if more > 0:
+        lines.append(f"  ... and {more} more")
+    hosts = sorted({f.host for f in result.failures})
+    return EnosError(
+        f"{title}: {len(hosts)} host(s) failed ({', '.join(hosts[:10])}):\n" + "\n".join(lines),
+        (hint + "; " if hint else "") + f"Ansible's full output is in {log}",
+    )

@@ -1,0 +1,45 @@
+"""enos destroy: stop what enos started; --hard also releases the machines."""
+
+from __future__ import annotations
+
+import click
+
+from enos.commands.common import Options, pass_options
+
+
+@click.command("destroy")
+@click.option("--hard", is_flag=True, help="Also release the machines (for local: the hosts).")
+@pass_options
+def command(opts: Options, hard: bool) -> None:
+    """Stop what later phases started on the hosts; with --hard, release the machines too.
+
+    The experiment directory and its results stay. Running it twice is fine.
+    """
+    from enos import providers, teardown
+    from enos.errors import EnosError
+
+    exp = opts.experiment("destroy")
+    with exp.locked("destroy"):
+        resources = exp.resources
+        stopped = teardown.run(exp, opts)
+        if stopped:
+            opts.say(f"stopped: {', '.join(stopped)}")
+        if hard:
+            name = exp.state.get("provider")
+            if name and resources is not None:
+                provider = providers.load(name)
+                if hasattr(provider, "destroy"):
+                    config = None
+                    try:
+                        config = opts.load_config()
+                    except EnosError:  # destroy works without a valid configuration
+                        config = None
+                    provider.destroy(config, exp, resources)
+            exp.set_resources(None)
+            exp.forget("up", "os", "init", "tc")
+            opts.say(f"released the machines of {exp.path.name}", fg="green")
+            opts.next_step("'enos up' acquires machines again; the results stay in "
+                           f"{exp.path}")
+        else:
+            opts.say(f"nothing of later phases runs on {exp.path.name} any more", fg="green")
+            opts.next_step("'enos destroy --hard' also releases the machines")

@@ -1,0 +1,79 @@
+"""enos info: what the current experiment holds."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from enos.commands.common import Options, pass_options
+
+
+def describe(exp: Any) -> dict[str, Any]:
+    """The experiment as one mapping: the shape ``enos info --out json`` prints."""
+    resources = exp.resources
+    rsc: dict[str, list[dict[str, Any]]] = {}
+    groups: dict[str, list[str]] = {}
+    networks: list[dict[str, Any]] = []
+    if resources is not None:
+        for role, hosts in sorted(resources.by_role().items()):
+            rsc[role] = [h.to_dict() for h in hosts]
+        groups = {g: [h.alias for h in hs] for g, hs in sorted(resources.by_group().items())}
+        networks = [dict(n.to_dict(), pool_size=len(n.pool())) for n in resources.networks]
+    state = exp.state
+    return {
+        "resultdir": str(exp.path),
+        "config_file": state.get("config_file"),
+        "provider": state.get("provider"),
+        "phases": state.get("phases", {}),
+        "rsc": rsc,
+        "groups": groups,
+        "networks": networks,
+        "inventory": str(exp.inventory_path) if exp.inventory_path.exists() else None,
+        "config": state.get("config", {}),
+    }
+
+
+@click.command("info")
+@click.option("--out", type=click.Choice(["text", "json", "yaml"]), default="text",
+              show_default=True, help="Output format.")
+@pass_options
+def command(opts: Options, out: str) -> None:
+    """Show what the current experiment holds: hosts by role with address, user and key,
+    networks, phases done, the merged configuration and the result directory.
+
+    \b
+    Example: ssh -l root $(enos info --out json | jq -r '.rsc.control[0].address')
+    """
+    exp = opts.experiment("info")
+    data = describe(exp)
+    if out == "json":
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    if out == "yaml":
+        import yaml
+
+        click.echo(yaml.safe_dump(data, sort_keys=True), nl=False)
+        return
+    click.echo(f"experiment: {data['resultdir']}")
+    click.echo(f"config:     {data['config_file']}")
+    click.echo(f"provider:   {data['provider']}")
+    phases = ", ".join(f"{p} ({i.get('at', '?')})" for p, i in data["phases"].items())
+    click.echo(f"phases:     {phases or 'none'}")
+    if not data["rsc"]:
+        click.echo("hosts:      none (run 'enos up')")
+    for role, hosts in data["rsc"].items():
+        click.echo(f"{role}:")
+        for h in hosts:
+            key = f" key={h['keyfile']}" if h.get("keyfile") else ""
+            click.echo(f"  {h['alias']:<20} {h['address']:<16} user={h['user']}{key}")
+    if data["groups"]:
+        click.echo("groups:")
+        for g, aliases in data["groups"].items():
+            click.echo(f"  {g}: {', '.join(aliases)}")
+    for net in data["networks"]:
+        click.echo(f"network {','.join(net['roles'])}: {net['cidr']} gateway {net['gateway']} "
+                   f"free pool {net['start']}..{net['end']}")
+    if data["inventory"]:
+        click.echo(f"inventory:  {data['inventory']}")

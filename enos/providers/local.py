@@ -1,0 +1,419 @@
+"""Provider ``local``: hosts made of Linux network namespaces on this machine.
+
+Each host is a network namespace with one veth per network role (``eth0`` on the
+``network_interface`` network, ``eth1`` on ``neutron_external_interface``...), each plugged into
+a bridge of the root namespace that holds the network's gateway address. A default route goes
+through the first network's gateway. Every host runs its own sshd on its address, all of them
+under one supervisor per experiment, and accepts the experiment's key. Downstream, a local host
+looks like any other host reached over SSH.
+
+Hosts share this machine's filesystem: each one gets a private root directory
+(``<experiment>/hosts/<alias>``, the ``enos_root`` host variable) for whatever a deployer writes.
+
+Names are derived from a short id of the experiment directory, so two experiments on one
+machine never share a namespace or a bridge; their address ranges must differ
+(``provider.networks``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from enos.errors import EnosError
+from enos.model import NETWORK_INTERFACE, Host, Network, Resources
+from enos.utils.fs import atomic_write, write_private
+
+if TYPE_CHECKING:
+    from enos.config.spec import Config
+    from enos.experiment import Experiment
+
+LABEL = "any label (cluster, size or flavor names are accepted and ignored)"
+
+DEFAULT_CONFIG = {
+    # The networks the hosts are attached to, one bridge each. Host addresses are taken from
+    # the start of the range, the upper half is left free for VIPs and floating IPs.
+    "networks": [
+        {"roles": ["network_interface"], "cidr": "172.29.0.0/22"},
+        {"roles": ["neutron_external_interface"], "cidr": "172.29.8.0/22"},
+    ],
+    "user": "root",
+}
+
+SSHD = "/usr/sbin/sshd"
+FIRST_HOST_OFFSET = 10  # .1 is the gateway; hosts start at .10
+
+
+def validate(config: Config) -> None:
+    """Check the networks of the provider section (cidrs, roles) before anything is created."""
+    nets = config.provider.get("networks")
+    if not isinstance(nets, list) or not nets:
+        raise EnosError(
+            f"{config.path}: provider.networks must be a non-empty list of {{roles, cidr}}",
+            "remove provider.networks to use the defaults",
+        )
+    _networks(config)
+
+
+def _networks(config: Config) -> list[Network]:
+    out: list[Network] = []
+    seen_roles: set[str] = set()
+    for i, raw in enumerate(config.provider["networks"]):
+        key = f"provider.networks[{i}]"
+        where = f"{config.path}:{config.line_of(key) or '?'} [{key}]"
+        if not isinstance(raw, dict) or "cidr" not in raw or "roles" not in raw:
+            raise EnosError(f"{where}: a network needs 'cidr' and 'roles'",
+                            "e.g. {roles: [network_interface], cidr: 172.29.0.0/22}")
+        try:
+            net = ipaddress.ip_network(str(raw["cidr"]), strict=True)
+        except ValueError as exc:
+            raise EnosError(f"{where}: cidr {raw['cidr']!r} is not a network ({exc})",
+                            "write it as ADDRESS/PREFIX with the host bits at zero") from None
+        if net.version != 4 or net.prefixlen > 28:
+            raise EnosError(f"{where}: cidr {net} is too small or not IPv4",
+                            "use an IPv4 range of /28 or larger")
+        roles = raw["roles"] if isinstance(raw["roles"], list) else [raw["roles"]]
+        if seen_roles & set(roles):
+            raise EnosError(f"{where}: role(s) {sorted(seen_roles & set(roles))} given twice",
+                            "give each network role to one network")
+        seen_roles |= set(roles)
+        hosts = list(net.hosts())
+        half = len(hosts) // 2
+        out.append(Network(
+            roles=[str(r) for r in roles],
+            cidr=str(net),
+            gateway=str(hosts[0]),
+            dns=raw.get("dns"),
+            start=str(raw.get("start") or hosts[half]),
+            end=str(raw.get("end") or hosts[-1]),
+        ))
+    if NETWORK_INTERFACE not in seen_roles:
+        raise EnosError(f"{config.path} [provider.networks]: no network has the role "
+                        f"'{NETWORK_INTERFACE}'", "add it to one of the networks")
+    for a in range(len(out)):
+        for b in range(a + 1, len(out)):
+            if ipaddress.ip_network(out[a].cidr).overlaps(ipaddress.ip_network(out[b].cidr)):
+                raise EnosError(f"{config.path} [provider.networks]: {out[a].cidr} and "
+                                f"{out[b].cidr} overlap", "give each network its own range")
+    return out
+
+
+# -- names --------------------------------------------------------------------------------------
+def experiment_id(env: Experiment) -> str:
+    return hashlib.sha1(str(env.path).encode()).hexdigest()[:6]
+
+
+def _names(eid: str, index: int, n_nets: int) -> dict[str, Any]:
+    return {
+        "netns": f"enos-{eid}-{index}",
+        "veths": [f"e{eid}{n}h{index}" for n in range(n_nets)],
+    }
+
+
+def _bridge(eid: str, n: int) -> str:
+    return f"eb{eid}{n}"
+
+
+def _aliases(config: Config) -> list[tuple[str, list[str], str | None]]:
+    """(alias, roles, group) for every machine, numbered per group and first role."""
+    out: list[tuple[str, list[str], str | None]] = []
+    counters: dict[str, int] = {}
+    for spec in config.machines:
+        for _ in range(spec.number):
+            base = spec.roles[0] if spec.roles else "host"
+            if spec.group:
+                base = f"{spec.group}-{base}"
+            counters[base] = counters.get(base, 0) + 1
+            out.append((f"{base}-{counters[base]}", list(spec.roles), spec.group))
+    return out
+
+
+# -- running ip -----------------------------------------------------------------------------------
+def _run(*argv: str, check: bool = True, inp: str | None = None) -> subprocess.CompletedProcess:
+    proc = subprocess.run(list(argv), input=inp, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise EnosError(
+            f"'{' '.join(argv[:6])}{' ...' if len(argv) > 6 else ''}' failed: "
+            f"{(proc.stderr or proc.stdout).strip()}",
+            "the local provider needs root and the iproute2 tools (run install.sh)",
+        )
+    return proc
+
+
+def _ip_batch(lines: list[str]) -> None:
+    if lines:
+        _run("ip", "-batch", "-", inp="\n".join(lines) + "\n")
+
+
+def existing_netns() -> set[str]:
+    out = _run("ip", "netns", "list", check=False).stdout
+    return {line.split()[0] for line in out.splitlines() if line.strip()}
+
+
+def _existing_links() -> set[str]:
+    out = _run("ip", "-o", "link", "show", check=False).stdout
+    names = set()
+    for line in out.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) > 1:
+            names.add(parts[1].strip().split("@")[0])
+    return names
+
+
+def _check_routes(networks: list[Network], own_bridges: set[str]) -> None:
+    """Refuse a range that overlaps a route of this machine that is not ours."""
+    out = _run("ip", "-o", "-4", "route", "show", check=False).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if not parts or parts[0] == "default":
+            continue
+        dev = parts[parts.index("dev") + 1] if "dev" in parts else ""
+        if dev in own_bridges:
+            continue
+        try:
+            route = ipaddress.ip_network(parts[0], strict=False)
+        except ValueError:
+            continue
+        for net in networks:
+            if ipaddress.ip_network(net.cidr).overlaps(route):
+                raise EnosError(
+                    f"the local network {net.cidr} ({', '.join(net.roles)}) overlaps the route "
+                    f"'{line.strip()}' of this machine (another experiment or a real network)",
+                    "give this experiment other ranges under provider.networks, or destroy the "
+                    "other experiment with 'enos destroy --hard'",
+                )
+
+
+# -- keys ---------------------------------------------------------------------------------------
+def ensure_keys(env: Experiment) -> Path:
+    """The experiment's SSH client key pair and host key, created once with mode 0600."""
+    keys = env.keys_dir
+    keys.mkdir(mode=0o700, parents=True, exist_ok=True)
+    keys.chmod(0o700)
+    for name in ("id_ed25519", "ssh_host_ed25519_key"):
+        if not (keys / name).exists():
+            tmp = keys / f".{name}.tmp"
+            for leftover in (tmp, tmp.with_name(tmp.name + ".pub")):
+                leftover.unlink(missing_ok=True)
+            _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"enos-{name}",
+                 "-f", str(tmp))
+            (tmp.with_name(tmp.name + ".pub")).replace(keys / f"{name}.pub")
+            tmp.chmod(0o600)
+            tmp.replace(keys / name)
+    pub = (keys / "id_ed25519.pub").read_text()
+    write_private(keys / "authorized_keys", pub)
+    return keys / "id_ed25519"
+
+
+# -- the provider interface ---------------------------------------------------------------------
+def init(config: Config, env: Experiment, force: bool = False, progress: Any = None) -> Resources:
+    """Create (or repair) the namespaces, bridges, veths, addresses and sshds of the hosts."""
+    validate(config)
+    if shutil.which(SSHD) is None and not Path(SSHD).exists():
+        raise EnosError(f"{SSHD} is missing: local hosts run their own sshd",
+                        "install openssh-server (install.sh does)")
+    eid = experiment_id(env)
+    networks = _networks(config)
+    machines = _aliases(config)
+    previous = env.resources
+    if force and previous is not None:
+        destroy(config, env, previous)
+        previous = None
+
+    bridges = [_bridge(eid, n) for n in range(len(networks))]
+    links = _existing_links()
+    _check_routes(networks, set(bridges))
+    key = ensure_keys(env)
+
+    # Reuse the addresses of hosts that exist already, so a rerun converges on the same hosts.
+    prev_hosts = {h.alias: h for h in previous.hosts} if previous else {}
+    nets_hosts = [list(ipaddress.ip_network(n.cidr).hosts()) for n in networks]
+    for n, net in enumerate(networks):
+        pool_start = ipaddress.ip_address(net.start)
+        if FIRST_HOST_OFFSET + len(machines) > nets_hosts[n].index(pool_start):
+            raise EnosError(
+                f"{len(machines)} hosts do not fit below the free pool of {net.cidr}",
+                "use a larger cidr under provider.networks",
+            )
+
+    batch: list[str] = []
+    for n, br in enumerate(bridges):
+        if br not in links:
+            batch.append(f"link add {br} type bridge")
+        gw = networks[n].gateway
+        prefix = ipaddress.ip_network(networks[n].cidr).prefixlen
+        batch.append(f"addr replace {gw}/{prefix} dev {br}")
+        batch.append(f"link set {br} up")
+    _ip_batch(batch)
+
+    existing = existing_netns()
+    hosts: list[Host] = []
+    batch = []
+    per_ns: list[tuple[str, list[str]]] = []
+    for index, (alias, roles, group) in enumerate(machines):
+        names = _names(eid, index, len(networks))
+        ns = names["netns"]
+        root = env.path / "hosts" / alias
+        root.mkdir(parents=True, exist_ok=True)
+        host = Host(
+            alias=alias,
+            address=str(nets_hosts[0][FIRST_HOST_OFFSET - 1 + index]),
+            user=str(config.provider.get("user", "root")),
+            keyfile=str(key),
+            roles=roles,
+            groups=[group] if group else [],
+            extra={"netns": ns, "enos_root": str(root),
+                   "ansible_python_interpreter": "/usr/bin/python3"},
+        )
+        if ns not in existing:
+            _run("ip", "netns", "add", ns)
+        ns_cmds = ["link set lo up"]
+        for n, net in enumerate(networks):
+            iface = f"eth{n}"
+            addr = str(nets_hosts[n][FIRST_HOST_OFFSET - 1 + index])
+            prefix = ipaddress.ip_network(net.cidr).prefixlen
+            for role in net.roles:
+                host.interfaces[role] = iface
+                host.addresses[role] = addr
+            veth = names["veths"][n]
+            if veth not in links:
+                batch.append(f"link add {veth} type veth peer name {iface} netns {ns}")
+            batch.append(f"link set {veth} master {bridges[n]} up")
+            ns_cmds.append(f"addr replace {addr}/{prefix} dev {iface}")
+            ns_cmds.append(f"link set {iface} up")
+        ns_cmds.append(f"route replace default via {networks[0].gateway} dev eth0")
+        per_ns.append((ns, ns_cmds))
+        hosts.append(host)
+        if alias in prev_hosts and prev_hosts[alias].address != host.address:
+            raise EnosError(
+                f"host {alias} had address {prev_hosts[alias].address}, now {host.address}: "
+                "the resources changed since 'enos up'",
+                "run 'enos up --force-deploy' to start from fresh machines",
+            )
+    _ip_batch(batch)
+    for ns, cmds in per_ns:
+        _run("ip", "-n", ns, "-batch", "-", inp="\n".join(cmds) + "\n")
+        if progress:
+            progress(1)
+
+    _start_sshds(env, hosts)
+    return Resources(
+        hosts=hosts,
+        networks=networks,
+        provider_state={"id": eid, "bridges": bridges},
+    )
+
+
+def _supervisor_dir(env: Experiment) -> Path:
+    return env.path / "supervisor"
+
+
+def _supervisor(env: Experiment, action: str) -> dict[str, Any]:
+    from enos import supervisor
+
+    proc = subprocess.run(
+        [sys.executable, supervisor.__file__, "--dir", str(_supervisor_dir(env)), action],
+        capture_output=True, text=True,
+    )
+    if proc.returncode not in (0, 3):
+        raise EnosError(f"the supervisor of {env.path.name}'s hosts failed: "
+                        f"{(proc.stderr or proc.stdout).strip()[-500:]}",
+                        f"see {_supervisor_dir(env) / 'supervisor.log'}")
+    try:
+        return json.loads(proc.stdout)
+    except ValueError:
+        return {}
+
+
+def _start_sshds(env: Experiment, hosts: list[Host]) -> None:
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    keys = env.keys_dir
+    programs = _supervisor_dir(env) / "programs"
+    programs.mkdir(parents=True, exist_ok=True)
+    wanted = set()
+    for host in hosts:
+        root = Path(host.extra["enos_root"])
+        (root / "log").mkdir(parents=True, exist_ok=True)
+        spec = {
+            "argv": [
+                SSHD, "-D", "-e", "-f", "/dev/null",
+                "-o", f"ListenAddress={host.address}",
+                "-o", f"HostKey={keys / 'ssh_host_ed25519_key'}",
+                "-o", f"AuthorizedKeysFile={keys / 'authorized_keys'}",
+                "-o", f"PidFile={root / 'sshd.pid'}",
+                "-o", "PermitRootLogin=prohibit-password",
+                "-o", "PasswordAuthentication=no",
+                "-o", "StrictModes=no",
+                "-o", "UsePAM=no",
+                "-o", "UseDNS=no",
+                "-o", "MaxStartups=200",
+                "-o", "MaxSessions=200",
+                "-o", "Subsystem=sftp internal-sftp",
+            ],
+            "netns": host.extra["netns"],
+            "log": str(root / "log" / "sshd.log"),
+            "priority": 0,
+        }
+        name = f"sshd-{host.alias}"
+        wanted.add(name)
+        path = programs / f"{name}.json"
+        data = json.dumps(spec, indent=2, sort_keys=True)
+        if not path.exists() or path.read_text() != data:
+            atomic_write(path, data)
+    for path in programs.glob("sshd-*.json"):
+        if path.stem not in wanted:
+            path.unlink()
+    status = _supervisor(env, "up")
+    failed = [n for n, p in status.get("programs", {}).items() if p.get("state") == "failed"]
+    if failed:
+        raise EnosError(f"sshd did not start for {', '.join(failed)}",
+                        f"see {hosts[0].extra['enos_root']}/log/sshd.log")
+    _wait_ports(hosts)
+
+
+def _wait_ports(hosts: list[Host], timeout: float = 20.0) -> None:
+    import socket
+
+    deadline = time.time() + timeout
+    pending = list(hosts)
+    while pending and time.time() < deadline:
+        still = []
+        for host in pending:
+            try:
+                with socket.create_connection((host.address, host.port), timeout=0.5):
+                    pass
+            except OSError:
+                still.append(host)
+        pending = still
+        if pending:
+            time.sleep(0.1)
+    if pending:
+        raise EnosError(
+            f"sshd of {', '.join(h.alias for h in pending)} does not answer on port 22",
+            f"see {pending[0].extra['enos_root']}/log/sshd.log, then rerun 'enos up'",
+        )
+
+
+def destroy(config: Config | None, env: Experiment, resources: Resources | None) -> None:
+    """Remove the sshds, namespaces, veths and bridges of the experiment. Safe to rerun."""
+    sup = _supervisor_dir(env)
+    if sup.exists():
+        _supervisor(env, "shutdown")
+        shutil.rmtree(sup / "programs", ignore_errors=True)
+    eid = (resources.provider_state.get("id") if resources else None) or experiment_id(env)
+    for ns in sorted(existing_netns()):
+        if ns.startswith(f"enos-{eid}-"):
+            _run("ip", "netns", "delete", ns, check=False)
+    batch = []
+    for link in _existing_links():
+        if link.startswith(f"eb{eid}") or (link.startswith(f"e{eid}") and "h" in link[7:]):
+            batch.append(f"link delete {link}")
+    for line in batch:
+        _run("ip", *line.split(), check=False)
