@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from enos.errors import ConfigError
+
 
 @dataclass
 class MachineSpec:
@@ -45,6 +47,10 @@ class Config:
     - ``groups``: topology group names, expanded (``grp[2-4]`` -> grp2, grp3, grp4), in file order.
     - ``inventory``: the user's inventory file (absolute), or None for the default template.
     - ``lines``: dotted key path -> 1-based line in the file, for errors raised by later phases.
+    - ``warnings``: what looked odd but is accepted (printed by ``enos validate``).
+    - ``deployer``: ``data['deployer']``, a mapping with ``type`` (native or kolla) and options.
+
+    Later phases raise errors about the file with :meth:`error`, which names the file and line.
     """
 
     path: Path
@@ -55,6 +61,7 @@ class Config:
     groups: list[str] = field(default_factory=list)
     inventory: Path | None = None
     lines: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def cwd(self) -> Path:
@@ -69,6 +76,19 @@ class Config:
         return self.data["provider"]["type"]
 
     @property
+    def deployer(self) -> dict[str, Any]:
+        return self.data["deployer"]
+
+    @property
+    def roles(self) -> list[str]:
+        """Every role the file asks for, in file order."""
+        out: list[str] = []
+        for spec in self.machines:
+            out.extend(role for role in spec.roles if role not in out)
+        out.extend(role for role in self.static_hosts if role not in out)
+        return out
+
+    @property
     def network_constraints(self) -> dict[str, Any] | None:
         return self.data.get("network_constraints")
 
@@ -79,3 +99,18 @@ class Config:
                 return self.lines[key]
             key = key.rpartition(".")[0]
         return None
+
+    def error(self, key: str, message: str, hint: str | None = None) -> ConfigError:
+        """A :class:`ConfigError` about ``key`` (dotted path) of this file, with its line."""
+        return ConfigError(
+            message, source=display_path(self.path), line=self.line_of(key), key=key or None,
+            hint=hint,
+        )
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it, absolute otherwise."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except (ValueError, OSError):
+        return str(path)

@@ -7,6 +7,10 @@ changing only ``provider: local``.
 """
 
 LABEL = "node type"
+EXAMPLE_LABEL = "compute_haswell"
+
+# Keys understood besides DEFAULT_CONFIG.
+KEYS = ("prefix",)
 
 DEFAULT_CONFIG = {
     "lease_name": "enos-lease",

@@ -7,6 +7,10 @@ changing only ``provider: local``.
 """
 
 LABEL = "flavor"
+EXAMPLE_LABEL = "m1.medium"
+
+# Keys understood besides DEFAULT_CONFIG.
+KEYS = ("prefix",)
 
 DEFAULT_CONFIG = {
     "configure_network": True,

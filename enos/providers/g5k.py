@@ -7,6 +7,10 @@ changing only ``provider: local``.
 """
 
 LABEL = "cluster"
+EXAMPLE_LABEL = "paravance"
+
+# Keys understood besides DEFAULT_CONFIG (``resources`` is the advanced syntax).
+KEYS = ("resources", "role_distribution")
 
 DEFAULT_CONFIG = {
     "job_name": "Enos",

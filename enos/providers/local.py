@@ -207,8 +207,15 @@ def ensure_keys(env: Experiment) -> Path:
             (tmp.with_name(tmp.name + ".pub")).replace(keys / f"{name}.pub")
             tmp.chmod(0o600)
             tmp.replace(keys / name)
-    pub = (keys / "id_ed25519.pub").read_text()
-    write_private(keys / "authorized_keys", pub)
+    # The experiment's key, plus the keys of the user running enos, so that a plain
+    # `ssh -l root ADDRESS` works as on other testbeds.
+    pubs = [(keys / "id_ed25519.pub").read_text().strip()]
+    for own in sorted((Path.home() / ".ssh").glob("id_*.pub")):
+        try:
+            pubs.append(own.read_text().strip())
+        except OSError:
+            continue
+    write_private(keys / "authorized_keys", "\n".join(pubs) + "\n")
     return keys / "id_ed25519"
 
 

@@ -6,10 +6,66 @@ reservation.yaml written for it validates. Acquiring machines on this testbed is
 changing only ``provider: local``.
 """
 
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from enos.config.spec import Config
+
 LABEL = "size"
+EXAMPLE_LABEL = "medium"
+
+# Keys understood besides DEFAULT_CONFIG (``resources`` is the advanced syntax).
+KEYS = ("resources", "name_prefix", "config_extra")
+
+BACKENDS = ("virtualbox", "libvirt")
 
 DEFAULT_CONFIG = {
     "backend": "virtualbox",
     "box": "generic/debian9",
     "user": "root",
 }
+
+# The VM sizes (cpu, memory in MiB), as the original Enos's Vagrant provider defines them.
+FLAVOURS = {
+    "tiny": (1, 512),
+    "small": (1, 1024),
+    "medium": (2, 2048),
+    "big": (3, 3072),
+    "large": (4, 4096),
+    "extra-large": (6, 6144),
+}
+
+
+def validate(config: Config) -> None:
+    """The backend and the VM sizes must be known ones."""
+    backend = config.provider.get("backend")
+    if backend not in BACKENDS:
+        raise config.error("provider.backend", f"unknown Vagrant backend '{backend}'",
+                           f"choose one of: {', '.join(BACKENDS)}")
+    advanced = config.provider.get("resources") is not None
+    for index, spec in enumerate(config.machines):
+        if spec.label is None or spec.label in FLAVOURS:
+            continue
+        if advanced:
+            key = f"provider.resources.machines.{index}"
+        else:
+            key = ".".join(p for p in ("topology" if spec.group else "resources",
+                                       _group_key(config, spec.group), spec.label) if p)
+        close = difflib.get_close_matches(spec.label, list(FLAVOURS), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"sizes: {', '.join(FLAVOURS)}"
+        raise config.error(key, f"unknown VM size '{spec.label}'", hint)
+
+
+def _group_key(config: Config, group: str | None) -> str | None:
+    """The topology key a group comes from (``grp[2-4]`` for grp3)."""
+    if group is None:
+        return None
+    from enos.config import expand_group
+
+    for name in config.raw.get("topology") or {}:
+        if isinstance(name, str) and group in expand_group(name):
+            return name
+    return group

@@ -1,0 +1,261 @@
+"""Loading reservation.yaml: parse, check every section, merge the provider's defaults.
+
+The schema is the original Enos's (see the Provider, Customizations and Network Emulation
+documentation) plus ``deployer``. :func:`load_config` is the only entry point phases use.
+
+Sections and what is checked:
+
+- ``provider``: a name or a mapping with ``type``; defaults to ``local``. The provider's
+  ``DEFAULT_CONFIG`` is overlaid by the user's keys; a key whose default is None is required.
+- ``resources`` / ``topology`` / ``provider.resources``: see :mod:`enos.config.resources`.
+- ``registry``, ``network_constraints``, ``deployer``, ``patches``: see
+  :mod:`enos.config.sections`.
+- ``inventory``: a path relative to the file's directory; it must exist.
+- ``kolla`` (free mapping), ``kolla_repo``, ``kolla_ref``, ``kolla-ansible``,
+  ``docker_version``, ``enable_monitoring``, ``hosts`` (YAML anchors only).
+
+Other top-level keys are kept and passed on (as Kolla variables), unless they look like a typo
+of one of the keys above.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+from enos.config import resources as res
+from enos.config import sections
+from enos.config.checks import Checker
+from enos.config.spec import Config, display_path
+from enos.config.yamlio import parse
+from enos.errors import ConfigError, EnosError
+
+TOP_LEVEL_KEYS = (
+    "provider",
+    "resources",
+    "topology",
+    "hosts",
+    "inventory",
+    "registry",
+    "enable_monitoring",
+    "kolla",
+    "kolla_repo",
+    "kolla_ref",
+    "kolla-ansible",
+    "docker_version",
+    "patches",
+    "network_constraints",
+    "deployer",
+)
+
+# The inventory every example of the original documentation names. When the file has no such
+# file next to it, the default template is used, as the original did.
+DOCUMENTED_INVENTORY = "inventories/inventory.sample"
+
+# Keys every provider understands besides its DEFAULT_CONFIG.
+_COMMON_PROVIDER_KEYS = ("type", "resources")
+_STATIC_PROVIDER_KEYS = ("networks", "network", "eths", "user")
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read, check and normalize the reservation file at ``path``.
+
+    Raises :class:`ConfigError` (file, line, key, hint) for anything wrong in it.
+    """
+    path = Path(path).expanduser().absolute()
+    source = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            "no such file", source=source,
+            hint="write a sample with `enos new`, or point to your file with `enos -f FILE`",
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError("is a directory, not a file", source=source,
+                          hint="point to the reservation file with `-f FILE`") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not a text file: {exc.reason}", source=source,
+                          hint="save the file as UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file: {exc.strerror}", source=source) from None
+    return loads_config(text, path)
+
+
+def loads_config(text: str, path: str | os.PathLike[str]) -> Config:
+    """Like :func:`load_config` for content already read; ``path`` locates relative paths."""
+    path = Path(path).expanduser().absolute()
+    source = display_path(path)
+    doc = parse(text, source)
+    ck = Checker(source, doc.lines, doc.numbers)
+    raw = doc.data
+    if raw is None:
+        raise ConfigError("the file is empty", source=source,
+                          hint="write a sample with `enos new --provider NAME`")
+    if not isinstance(raw, dict):
+        raise ck.error("", "expected a mapping of keys (provider, resources, ...) at the top",
+                       "start from a sample: `enos new -o -`")
+
+    data: dict[str, Any] = _string_keys(raw)
+    ck.known_keys(data, "", TOP_LEVEL_KEYS)
+
+    name, module = _provider(data, ck)
+    data["deployer"] = sections.deployer(data.get("deployer"), name, ck)
+    data["registry"] = sections.registry(data.get("registry"), ck)
+    data["enable_monitoring"] = (
+        ck.boolean(data["enable_monitoring"], "enable_monitoring")
+        if data.get("enable_monitoring") is not None else False
+    )
+    _kolla(data, ck)
+    if "patches" in data:
+        data["patches"] = sections.patches(data["patches"], ck)
+    if "hosts" in data and not isinstance(data["hosts"], (dict, list)):
+        raise ck.error("hosts", "expected a mapping of hosts (the targets of YAML anchors)",
+                       "write `hosts: {1: &id001 {address: 10.0.0.1}}` or remove the key")
+    inventory = _inventory(data.get("inventory"), path.parent, ck)
+
+    layout = res.read(data, name, module, path.parent, ck)
+    if "network_constraints" in data:
+        data["network_constraints"] = sections.network_constraints(
+            data["network_constraints"], layout.groups, ck
+        )
+
+    config = Config(
+        path=path,
+        raw=raw,
+        data=data,
+        machines=layout.machines,
+        static_hosts=layout.static_hosts,
+        groups=layout.groups,
+        inventory=inventory,
+        lines=dict(doc.lines),
+        warnings=ck.warnings,
+    )
+    check = getattr(module, "validate", None)
+    if check is not None:
+        check(config)
+    return config
+
+
+def _string_keys(value: Any) -> Any:
+    """A deep copy of ``value`` whose mapping keys are all strings (``hosts: {1: ...}``), so
+    that the data sorts and serializes as JSON like any other."""
+    if isinstance(value, dict):
+        return {k if isinstance(k, str) else str(k): _string_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_string_keys(item) for item in value]
+    return copy.deepcopy(value)
+
+
+# -- provider -----------------------------------------------------------------------------
+def _load_provider(name: str, ck: Checker) -> ModuleType | SimpleNamespace:
+    from enos import providers
+
+    try:
+        return providers.load(name)
+    except EnosError as exc:
+        raise ck.error("provider.type" if "provider.type" in ck.lines else "provider",
+                       exc.message, exc.hint) from None
+    except ModuleNotFoundError as exc:
+        if exc.name != providers.PROVIDERS.get(name):
+            raise
+        # A registered provider whose module is not there: its schema has no defaults.
+        return SimpleNamespace(DEFAULT_CONFIG={}, LABEL="label")
+
+
+def _provider(data: dict[str, Any], ck: Checker) -> tuple[str, ModuleType | SimpleNamespace]:
+    """Set ``data['provider']`` to the provider's defaults overlaid by the user's mapping."""
+    from enos.providers import DEFAULT_PROVIDER, names
+
+    value = data.get("provider", DEFAULT_PROVIDER)
+    known = ", ".join(names())
+    if isinstance(value, str):
+        user: dict[str, Any] = {"type": value}
+    elif isinstance(value, dict):
+        user = dict(value)
+        if user.get("type") is None:
+            raise ck.error("provider", "the provider mapping has no 'type'",
+                           f"add `type: NAME` under provider: ({known})")
+    else:
+        raise ck.error("provider", "expected a provider name or a mapping with 'type'",
+                       f"write `provider: local` or `provider: {{type: g5k, ...}}` ({known})")
+    name = ck.string(user["type"], "provider.type", "a provider name")
+    module = _load_provider(name, ck)
+    defaults: dict[str, Any] = module.DEFAULT_CONFIG
+
+    known_keys = set(defaults) | set(_COMMON_PROVIDER_KEYS) | set(getattr(module, "KEYS", ()))
+    if name == "static":
+        known_keys |= set(_STATIC_PROVIDER_KEYS)
+    ck.known_keys(user, "provider", sorted(known_keys))
+
+    for key, default in defaults.items():
+        if key in user and default is not None and user[key] is not None:
+            user[key] = _like(default, user[key], f"provider.{key}", ck)
+
+    if name == "static":
+        res.static_networks(user, ck)
+    elif name == "local" and "networks" in user:
+        user["networks"] = res.networks(user["networks"], "provider.networks", ck)
+    merged: dict[str, Any] = {"type": name}
+    merged.update(copy.deepcopy(defaults))
+    merged.update(user)
+    merged["type"] = name
+
+    missing = [key for key, default in defaults.items()
+               if default is None and merged.get(key) is None]
+    if missing:
+        names_ = " and ".join(", ".join(f"'{k}'" for k in missing).rsplit(", ", 1))
+        keys = ", ".join(f"{k}: ..." for k in missing)
+        hint = (f"add `{keys}` under provider:" if isinstance(value, dict) else
+                f"write the provider as a mapping: `provider: {{type: {name}, {keys}}}`")
+        raise ck.error("provider", f"the {name} provider needs {names_}", hint)
+    data["provider"] = merged
+    return name, module
+
+
+def _like(default: Any, value: Any, key: str, ck: Checker) -> Any:
+    """``value`` checked against the kind of its default (boolean, mapping, list, text)."""
+    if isinstance(default, bool):
+        return ck.boolean(value, key)
+    if isinstance(default, dict):
+        return ck.mapping(value, key)
+    if isinstance(default, list):
+        if isinstance(value, str):
+            return [value]
+        return ck.listing(value, key)
+    if isinstance(default, str):
+        return ck.text(value, key)
+    return value
+
+
+# -- small top-level sections ---------------------------------------------------------------
+def _kolla(data: dict[str, Any], ck: Checker) -> None:
+    kolla = data.get("kolla")
+    if kolla is None:
+        data["kolla"] = {}
+    else:
+        ck.mapping(kolla, "kolla", "`kolla: {enable_heat: 'no'}`")
+    for key in ("kolla_repo", "kolla_ref", "kolla-ansible", "docker_version"):
+        if data.get(key) is not None:
+            data[key] = ck.text(data[key], key, "a text value")
+
+
+def _inventory(value: Any, cwd: Path, ck: Checker) -> Path | None:
+    if value is None:
+        return None
+    text = ck.string(value, "inventory", "a path to an inventory file")
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = cwd / path
+    if path.is_file():
+        return path.resolve()
+    if Path(text) == Path(DOCUMENTED_INVENTORY):
+        ck.warn("inventory", f"no file {text} next to the configuration: the default "
+                "inventory is used")
+        return None
+    raise ck.error("inventory", f"no inventory file at {path}",
+                   "give a path relative to the configuration file's directory, or remove "
+                   "the key to use the default inventory")
