@@ -190,3 +190,13 @@ def test_help_does_not_import_the_config() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False)
     assert proc.stderr.strip().splitlines()[-1] == "False False"
+
+
+def test_new_twice_is_fine_when_unchanged(tmp_path: Path) -> None:
+    assert enos("new", cwd=tmp_path).returncode == 0
+    again = enos("new", cwd=tmp_path)
+    assert again.returncode == 0 and "already" in again.stdout
+    (tmp_path / "reservation.yaml").write_text(sample("local") + "# edited\n")
+    edited = enos("new", cwd=tmp_path)
+    assert edited.returncode == 1 and "exists" in edited.stderr
+    assert (tmp_path / "reservation.yaml").read_text().endswith("# edited\n")

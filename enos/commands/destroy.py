@@ -26,7 +26,7 @@ def command(opts: Options, hard: bool) -> None:
             opts.say(f"stopped: {', '.join(stopped)}")
         if hard:
             name = exp.state.get("provider")
-            if name and resources is not None:
+            if name:
                 provider = providers.load(name)
                 if hasattr(provider, "destroy"):
                     config = None

@@ -81,6 +81,11 @@ def command(options: Options, provider: str, output: str | None, force: bool) ->
         return
 
     path = Path(output or options.config_file)
+    if not force and path.is_file() and path.read_text(encoding="utf-8") == text:
+        options.say(f"{path} is already the {provider} sample: left as it is")
+        flag = "" if path.absolute() == options.config_path else f"-f {path} "
+        options.next_step(f"edit {path}, then `enos {flag}up`")
+        return
     try:
         with path.open("w" if force else "x", encoding="utf-8") as handle:
             handle.write(text)

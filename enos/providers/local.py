@@ -137,7 +137,7 @@ def _aliases(config: Config) -> list[tuple[str, list[str], str | None]]:
 
 # -- running ip -----------------------------------------------------------------------------------
 def _run(*argv: str, check: bool = True, inp: str | None = None) -> subprocess.CompletedProcess:
-    proc = subprocess.run(list(argv), input=inp, capture_output=True, text=True)
+    proc = subprocess.run(list(argv), input=inp, capture_output=True, text=True, check=False)
     if check and proc.returncode != 0:
         raise EnosError(
             f"'{' '.join(argv[:6])}{' ...' if len(argv) > 6 else ''}' failed: "
@@ -327,7 +327,7 @@ def _supervisor(env: Experiment, action: str) -> dict[str, Any]:
 
     proc = subprocess.run(
         [sys.executable, supervisor.__file__, "--dir", str(_supervisor_dir(env)), action],
-        capture_output=True, text=True,
+        capture_output=True, text=True, check=False,
     )
     if proc.returncode not in (0, 3):
         raise EnosError(f"the supervisor of {env.path.name}'s hosts failed: "

@@ -34,17 +34,17 @@ class CallbackModule(CallbackBase):
         if self._out is not None:
             self._out.write(json.dumps(event, default=str) + "\n")
 
-    def v2_playbook_on_play_start(self, play):  # noqa: ANN001, ANN201
+    def v2_playbook_on_play_start(self, play):
         hosts = play.get_variable_manager()._inventory.get_hosts(play.hosts)
         self._emit(event="play", name=play.get_name(), hosts=[h.name for h in hosts])
 
-    def v2_playbook_on_task_start(self, task, is_conditional):  # noqa: ANN001, ANN201
+    def v2_playbook_on_task_start(self, task, is_conditional):
         self._emit(event="task", name=task.get_name())
 
-    def v2_playbook_on_handler_task_start(self, task):  # noqa: ANN001, ANN201
+    def v2_playbook_on_handler_task_start(self, task):
         self._emit(event="task", name=task.get_name())
 
-    def _result(self, status: str, result, ignore_errors: bool = False) -> None:  # noqa: ANN001
+    def _result(self, status: str, result, ignore_errors: bool = False) -> None:
         res = result._result
         msg = res.get("msg") or res.get("stderr") or res.get("module_stderr") or ""
         failed = [r for r in res.get("results") or [] if isinstance(r, dict) and r.get("failed")]
@@ -65,19 +65,19 @@ class CallbackModule(CallbackBase):
             stdout=str(res.get("stdout", ""))[-2000:] if status != "ok" else "",
         )
 
-    def v2_runner_on_ok(self, result):  # noqa: ANN001, ANN201
+    def v2_runner_on_ok(self, result):
         self._result("ok", result)
 
-    def v2_runner_on_failed(self, result, ignore_errors=False):  # noqa: ANN001, ANN201
+    def v2_runner_on_failed(self, result, ignore_errors=False):
         self._result("failed", result, ignore_errors)
 
-    def v2_runner_on_unreachable(self, result):  # noqa: ANN001, ANN201
+    def v2_runner_on_unreachable(self, result):
         self._result("unreachable", result)
 
-    def v2_runner_on_skipped(self, result):  # noqa: ANN001, ANN201
+    def v2_runner_on_skipped(self, result):
         self._result("skipped", result)
 
-    def v2_playbook_on_stats(self, stats):  # noqa: ANN001, ANN201
+    def v2_playbook_on_stats(self, stats):
         summary = {h: stats.summarize(h) for h in sorted(stats.processed)}
         self._emit(event="stats", hosts=summary)
         for host, s in summary.items():
