@@ -48,9 +48,8 @@ def test_require_without_experiment(tmp_path: Path) -> None:
 def test_lock_refuses_a_second_holder(tmp_path: Path) -> None:
     exp = Experiment.create(tmp_path)
     with exp.locked("up"):
-        with pytest.raises(LockedError) as err:
-            with Experiment(exp.path).locked("destroy"):
-                pass
+        with pytest.raises(LockedError) as err, Experiment(exp.path).locked("destroy"):
+            pass
         assert "enos up" in str(err.value)
     with Experiment(exp.path).locked("destroy"):
         pass

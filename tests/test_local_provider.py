@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import link_names, needs_root, netns_names, run_enos
 
 pytestmark = [pytest.mark.integration, needs_root]
@@ -36,7 +35,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_three_hosts_up_reach_info_destroy(local_testbed) -> None:  # noqa: ANN001
+def test_three_hosts_up_reach_info_destroy(local_testbed) -> None:
     bed = local_testbed(**BASIC)
     info = bed.info()
     assert sorted(info["rsc"]) == ["compute", "control", "network"]
@@ -88,7 +87,7 @@ def test_three_hosts_up_reach_info_destroy(local_testbed) -> None:  # noqa: ANN0
     assert bed.info()["rsc"] == {}
 
 
-def test_twenty_hosts_in_groups(local_testbed) -> None:  # noqa: ANN001
+def test_twenty_hosts_in_groups(local_testbed) -> None:
     bed = local_testbed(topology={
         "grp1": {"paravance": {"control": 1, "network": 1}},
         "grp[2-4]": {"paravance": {"compute": 6}},
@@ -103,7 +102,7 @@ def test_twenty_hosts_in_groups(local_testbed) -> None:  # noqa: ANN001
     assert "[grp3]" in inv
 
 
-def test_custom_inventory_dedicated_conductor(local_testbed, tmp_path: Path) -> None:  # noqa: ANN001
+def test_custom_inventory_dedicated_conductor(local_testbed, tmp_path: Path) -> None:
     from enos.ansible.inventory import DEFAULT_TEMPLATE
 
     template = DEFAULT_TEMPLATE.read_text().replace(
@@ -121,7 +120,7 @@ def test_custom_inventory_dedicated_conductor(local_testbed, tmp_path: Path) -> 
     assert "conductor-node-1" in out and "control-1" not in out
 
 
-def test_second_command_is_refused_while_locked(local_testbed) -> None:  # noqa: ANN001
+def test_second_command_is_refused_while_locked(local_testbed) -> None:
     from enos.experiment import Experiment
 
     bed = local_testbed(**BASIC)
@@ -134,7 +133,7 @@ def test_second_command_is_refused_while_locked(local_testbed) -> None:  # noqa:
     assert bed.info()["rsc"]  # nothing was destroyed
 
 
-def test_force_deploy_starts_from_fresh_hosts(local_testbed) -> None:  # noqa: ANN001
+def test_force_deploy_starts_from_fresh_hosts(local_testbed) -> None:
     bed = local_testbed(**BASIC)
     pids = _sshd_pids(bed.path)
     marker = Path(bed.info()["rsc"]["compute"][0]["extra"]["enos_root"]) / "marker"
@@ -167,7 +166,7 @@ def test_phase_before_up_says_what_to_run(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
-def test_overlapping_range_is_refused(local_testbed) -> None:  # noqa: ANN001
+def test_overlapping_range_is_refused(local_testbed) -> None:
     first = local_testbed(**BASIC)
     nets = json.loads((first.path / "current" / "state.json").read_text())["config"][
         "provider"]["networks"]
