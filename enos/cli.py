@@ -106,12 +106,53 @@ def help_command(ctx: click.Context, command_name: str | None) -> None:
         click.echo(sub.get_help(sub_ctx))
 
 
+_GLOBAL_WITH_VALUE = {"-f", "-e", "--env"}
+_GLOBAL_FLAGS = {"-q", "-s", "--quiet", "--silent", "-v", "-vv", "--vv", "--verbose"}
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Accept global options after the command too, as the original did (`enos up -e DIR`).
+
+    They are moved in front of the command name; everything after `--` stays in place.
+    """
+    head: list[str] = []
+    rest: list[str] = []
+    i = 0
+    seen_command = False
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest += argv[i:]
+            break
+        if not seen_command:
+            if arg in _GLOBAL_WITH_VALUE and i + 1 < len(argv):
+                head += argv[i:i + 2]
+                i += 2
+                continue
+            if not arg.startswith("-"):
+                seen_command = True
+            head.append(arg)
+        elif arg in _GLOBAL_WITH_VALUE and i + 1 < len(argv):
+            head[-1:-1] = argv[i:i + 2]
+            i += 2
+            continue
+        elif arg.startswith("--env="):
+            head[-1:-1] = [arg]
+        elif arg in _GLOBAL_FLAGS:
+            head[-1:-1] = ["-vv" if arg == "--vv" else arg]
+        else:
+            rest.append(arg)
+        i += 1
+    return head + rest
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the command line, turn expected errors into a message and exit code."""
     from enos.errors import EnosError
 
+    args = hoist_global_options(sys.argv[1:] if argv is None else list(argv))
     try:
-        cli.main(args=argv, prog_name="enos", standalone_mode=False)
+        cli.main(args=args, prog_name="enos", standalone_mode=False)
     except EnosError as exc:
         click.secho(f"error: {exc.message}", fg="red", err=True)
         if exc.hint:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 
@@ -35,7 +36,10 @@ def command(opts: Options, force_deploy: bool) -> None:
             "run the same resources on this machine with 'provider: local', or describe "
             "existing machines with 'provider: static'",
         )
-    exp = opts.find_experiment() or Experiment.create(opts.cwd, opts.env)
+    if opts.env and not Path(opts.env).exists():
+        exp = Experiment.create(opts.cwd, opts.env)  # `enos up -e NEW_DIR` starts it there
+    else:
+        exp = opts.find_experiment() or Experiment.create(opts.cwd, opts.env)
     with exp.locked("up"):
         previous = exp.state.get("provider")
         if previous and previous != config.provider_type and exp.resources is not None:
