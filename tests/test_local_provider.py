@@ -174,3 +174,36 @@ def test_overlapping_range_is_refused(local_testbed) -> None:
     proc = second.enos("up", check=False)
     assert proc.returncode != 0
     assert "overlaps" in proc.stderr and "provider.networks" in proc.stderr
+
+
+def test_static_provider_on_existing_machines(local_testbed, tmp_path: Path) -> None:
+    """Machines that exist (here: hosts of a local testbed) described to the static provider."""
+    import yaml
+
+    machines = local_testbed(**BASIC)
+    info = machines.info()
+    hosts = {h["alias"]: h for hs in info["rsc"].values() for h in hs}
+    net = info["networks"][0]
+    static = tmp_path / "static"
+    static.mkdir()
+    doc = {
+        "provider": {"type": "static", "networks": [{
+            "cidr": net["cidr"], "gateway": net["gateway"], "dns": "8.8.8.8",
+            "start": net["start"], "end": net["end"], "roles": ["network_interface"]}]},
+        "kolla": {"network_interface": "eth0"},
+        "resources": {
+            role: [{"address": h["address"], "alias": f"s-{h['alias']}", "user": "root",
+                    "keyfile": h["keyfile"],
+                    "ansible_python_interpreter": "/usr/bin/python3"} for h in hs]
+            for role, hs in info["rsc"].items()},
+    }
+    (static / "reservation.yaml").write_text(yaml.safe_dump(doc))
+    run_enos("up", cwd=static)
+    sinfo = json.loads(run_enos("info", "--out", "json", cwd=static).stdout)
+    assert sinfo["provider"] == "static"
+    assert {h["address"] for hs in sinfo["rsc"].values() for h in hs} == {
+        h["address"] for h in hosts.values()}
+    _ansible(static, "ping.yml")
+    run_enos("destroy", "--hard", cwd=static)
+    # Static machines are not ours: they are still there and reachable.
+    _ansible(machines.path, "ping.yml")

@@ -3,7 +3,8 @@
 ``resources`` lists, per role, the hosts (usually YAML anchors into a ``hosts:`` section);
 ``provider.networks`` gives the networks (cidr, gateway, dns, start..end free pool, roles).
 Interface names come from the ``kolla`` section (``network_interface``,
-``neutron_external_interface``) or from ``provider.eths``, when given.
+``neutron_external_interface``) or from ``provider.eths``, when given. Other keys of a host
+entry (``ansible_python_interpreter``, ``enos_root``...) become its host variables.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def init(config: Config, env: Experiment, force: bool = False, progress: Any = N
                     port=int(entry.get("port", 22)),
                     interfaces=dict(interfaces),
                     addresses={NETWORK_INTERFACE: str(entry["address"])},
-                    extra={"enos_root": str(entry.get("root", "/var/lib/enos"))},
+                    extra={"enos_root": "/var/lib/enos", **(entry.get("extra") or {})},
                 )
                 hosts[alias] = host
             if role not in host.roles:
