@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("enos.commands.validate", "Check a reservation.yaml and show what it asks for."),
     "up": ("enos.commands.up", "Acquire the machines, make them reachable, write the inventory."),
     "info": ("enos.commands.info", "Show what the current experiment holds."),
+    "tc": ("enos.commands.tc",
+           "Enforce network constraints between groups (--test measures, --reset removes)."),
     "destroy": ("enos.commands.destroy", "Stop what enos started; --hard also releases machines."),
     "help": ("enos.cli", "Show the help of a command."),
 }

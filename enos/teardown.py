@@ -10,7 +10,9 @@ import importlib
 from typing import Any
 
 # phase -> "module:function", in phase order.
-STOPPERS: dict[str, str] = {}
+STOPPERS: dict[str, str] = {
+    "tc": "enos.netem.apply:stop",
+}
 
 
 def run(exp: Any, opts: Any) -> list[str]:

@@ -21,7 +21,7 @@ REGISTRY_KEYS = ("type", "ceph", "ceph_keyring", "ceph_id", "ceph_rbd", "ceph_mo
                  "port")
 CEPH_KEYS = ("ceph_keyring", "ceph_id", "ceph_rbd", "ceph_mon_host")
 CONSTRAINTS_KEYS = ("enable", "default_delay", "default_rate", "default_loss", "constraints",
-                    "except")
+                    "except", "networks")
 CONSTRAINT_KEYS = ("src", "dst", "delay", "rate", "loss", "symmetric", "symetric", "network")
 PATCH_KEYS = ("name", "src", "dst", "enabled")
 # How close an unknown key must be to a known one to be reported as a typo.
