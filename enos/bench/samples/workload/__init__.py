@@ -1,0 +1,1 @@
+"""The sample workload directory (package marker so its files ship with enos)."""

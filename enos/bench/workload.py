@@ -1,0 +1,348 @@
+"""A workload directory: ``run.yml`` and the scenario files it names, expanded into runs.
+
+``run.yml`` groups scenarios by benchmark type (``rally``, ``shaker``)::
+
+    rally:
+      enabled: true            # default true; yes/no spellings too
+      args:                    # every value a list: the runs are their cartesian product
+        concurrency: [1, 2, 4]
+        times: [100]
+      scenarios:
+        - name: boot and list servers
+          enabled: true        # a scenario runs only if it and its type are enabled
+          file: nova-boot-list-cc.yml     # relative to the workload directory
+          plugin: plugins/                # optional, relative to the workload directory
+          args:                # shadow the top-level args; a scalar is a one-value list
+            times: 50
+
+For Shaker, ``file`` is the alias of a scenario shipped with Shaker
+(``openstack/dense_l3_east_west``), not a file of the workload.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from enos.errors import ConfigError
+
+RUN_FILE = "run.yml"
+TYPES = ("rally", "shaker")
+TYPE_KEYS = ("enabled", "args", "scenarios")
+SCENARIO_KEYS = ("name", "file", "enabled", "args", "plugin")
+
+_TRUE = {"true", "yes", "on", "y", "1"}
+_FALSE = {"false", "no", "off", "n", "0"}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One execution of one scenario with one set of arguments."""
+
+    type: str
+    scenario: str
+    file: str  # as written in run.yml
+    path: Path | None  # the scenario file (None for a Shaker alias)
+    args: dict[str, Any]
+    plugins: tuple[Path, ...] = ()
+    index: int = 0  # position in the workload's runs, from 1
+    scenario_index: int = 0  # position of the scenario under its type, from 0
+
+    def label(self) -> str:
+        """``boot and list servers (concurrency=2, times=50)``."""
+        args = ", ".join(f"{k}={v}" for k, v in self.args.items())
+        return f"{self.scenario} ({args})" if args else self.scenario
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "type": self.type,
+            "scenario": self.scenario,
+            "file": self.file,
+            "path": str(self.path) if self.path else None,
+            "args": self.args,
+            "plugins": [str(p) for p in self.plugins],
+        }
+
+
+@dataclass
+class Workload:
+    """The runs a workload directory asks for, in order, and what was odd about it."""
+
+    directory: Path
+    runs: list[Run] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def run_file(self) -> Path:
+        return self.directory / RUN_FILE
+
+    def of_type(self, kind: str) -> list[Run]:
+        return [r for r in self.runs if r.type == kind]
+
+
+def load(directory: str | Path) -> Workload:
+    """Read ``directory/run.yml`` and expand it; a :class:`ConfigError` on any mistake."""
+    from enos.config.yamlio import parse
+
+    directory = Path(directory)
+    run_file = directory / RUN_FILE
+    if not directory.is_dir():
+        raise ConfigError(
+            f"workload directory '{directory}' does not exist",
+            hint="pass the directory holding run.yml with --workload DIR (default: workload/)",
+        )
+    if not run_file.is_file():
+        present = sorted(p.name for p in directory.glob("*.y*ml"))
+        raise ConfigError(
+            f"no {RUN_FILE} in the workload directory {directory}",
+            source=str(run_file),
+            hint="write run.yml there (see 'enos bench --help' for an example)"
+            + (f"; the directory holds {', '.join(present)}" if present else ""),
+        )
+    try:
+        text = run_file.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read it: {exc}", source=str(run_file)) from None
+    doc = parse(text, str(run_file))
+    return expand(doc.data, directory, lines=doc.lines)
+
+
+def expand(data: Any, directory: Path, lines: dict[str, int] | None = None) -> Workload:
+    """Expand the content of a run.yml into runs (``directory`` resolves relative paths)."""
+    directory = directory.absolute()
+    source = str(directory / RUN_FILE)
+    lines = lines or {}
+    workload = Workload(directory)
+
+    def error(message: str, key: str, hint: str | None = None) -> ConfigError:
+        return ConfigError(message, source=source, line=lines.get(key), key=key or None,
+                           hint=hint)
+
+    if data is None:
+        workload.warnings.append(f"{source} is empty: nothing to run")
+        return workload
+    if not isinstance(data, dict):
+        raise error(
+            f"run.yml must be a mapping of benchmark types ({', '.join(TYPES)}), "
+            f"not a {_kind(data)}", "",
+            hint="start the file with 'rally:' and list the scenarios under 'scenarios:'",
+        )
+    for kind, desc in data.items():
+        kind = str(kind)
+        if kind not in TYPES:
+            close = difflib.get_close_matches(kind, TYPES, n=1)
+            raise error(
+                f"unknown benchmark type '{kind}'", kind,
+                hint=(f"did you mean '{close[0]}'? " if close else "")
+                + f"enos runs {' and '.join(TYPES)} workloads",
+            )
+        if desc is None:
+            workload.warnings.append(f"{source}: '{kind}' is empty: nothing to run")
+            continue
+        if not isinstance(desc, dict):
+            raise error(f"'{kind}' must be a mapping with 'scenarios' (and optionally 'args', "
+                        f"'enabled'), not a {_kind(desc)}", kind)
+        _unknown_keys(desc, TYPE_KEYS, kind, workload, source, lines)
+        type_enabled = _enabled(desc, kind, error)
+        top_args = desc.get("args") or {}
+        if not isinstance(top_args, dict):
+            raise error(f"'{kind}.args' must be a mapping of argument names to lists of values",
+                        f"{kind}.args", hint="for instance: args: {concurrency: [1, 2], "
+                        "times: [10]}")
+        for name, values in top_args.items():
+            if not isinstance(values, list):
+                raise error(
+                    f"top-level argument '{name}' must be a list of values (got {values!r})",
+                    f"{kind}.args.{name}",
+                    hint=f"write '{name}: [{_yaml_scalar(values)}]'; every run takes one value "
+                    "of each list (cartesian product); scenario args may be single values",
+                )
+            if not values:
+                raise error(f"top-level argument '{name}' is an empty list: no run would take "
+                            "a value from it", f"{kind}.args.{name}",
+                            hint=f"give '{name}' at least one value, or remove it")
+        scenarios = desc.get("scenarios")
+        if scenarios is None:
+            workload.warnings.append(f"{source}: '{kind}' has no 'scenarios': nothing to run")
+            continue
+        if not isinstance(scenarios, list):
+            raise error(f"'{kind}.scenarios' must be a list of scenarios (each with 'name' "
+                        "and 'file')", f"{kind}.scenarios",
+                        hint="write each scenario as an item starting with '- name: ...'")
+        for position, scenario in enumerate(scenarios):
+            key = f"{kind}.scenarios.{position}"
+            if not isinstance(scenario, dict):
+                raise error(f"scenario {position + 1} of '{kind}' must be a mapping with "
+                            f"'name' and 'file', not a {_kind(scenario)}", key)
+            _unknown_keys(scenario, SCENARIO_KEYS, key, workload, source, lines)
+            enabled = _enabled(scenario, key, error)
+            if not (type_enabled and enabled):
+                continue
+            file = scenario.get("file")
+            if not isinstance(file, str) or not file.strip():
+                raise error(f"scenario {position + 1} of '{kind}' has no 'file'",
+                            f"{key}.file" if "file" in scenario else key,
+                            hint=_file_hint(kind, directory))
+            name = str(scenario.get("name") or file)
+            path: Path | None = None
+            if kind == "rally":
+                path = directory / file
+                if not path.is_file():
+                    raise error(f"scenario '{name}': file '{file}' does not exist in the "
+                                f"workload directory {directory}", f"{key}.file",
+                                hint=_file_hint(kind, directory, file))
+            plugins = _plugins(scenario, key, directory, error)
+            local_args = scenario.get("args") or {}
+            if not isinstance(local_args, dict):
+                raise error(f"'{key}.args' must be a mapping of argument names to values",
+                            f"{key}.args")
+            for arg, value in local_args.items():
+                if isinstance(value, list) and not value:
+                    raise error(f"argument '{arg}' of scenario '{name}' is an empty list",
+                                f"{key}.args.{arg}",
+                                hint=f"give '{arg}' a value, or remove it")
+            merged = {**top_args, **local_args}
+            for combination in cartesian(merged):
+                workload.runs.append(Run(
+                    type=kind, scenario=name, file=file, path=path, args=combination,
+                    plugins=plugins, index=len(workload.runs) + 1, scenario_index=position,
+                ))
+            if path is not None:
+                workload.warnings += _template_warnings(path, name, merged)
+    return workload
+
+
+def cartesian(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every combination of the values of ``args`` (a non-list value is a one-value list).
+
+    Argument order is kept; the last argument varies fastest.
+    """
+    names = list(args)
+    choices = [v if isinstance(v, list) else [v] for v in args.values()]
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*choices)]
+
+
+def _enabled(desc: dict[str, Any], key: str, error: Any) -> bool:
+    value = desc.get("enabled", True)
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return True
+    if isinstance(value, str | int):
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise error(f"'enabled' must be true or false (got {value!r})", f"{key}.enabled",
+                hint="write enabled: true (or yes) / enabled: false (or no)")
+
+
+def _plugins(scenario: dict[str, Any], key: str, directory: Path, error: Any) -> tuple[Path, ...]:
+    raw = scenario.get("plugin")
+    if raw is None:
+        return ()
+    items = raw if isinstance(raw, list) else [raw]
+    out = []
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise error(f"'plugin' must be a path relative to the workload directory "
+                        f"(got {item!r})", f"{key}.plugin")
+        path = directory / item
+        if not path.exists():
+            raise error(f"plugin '{item}' does not exist in the workload directory {directory}",
+                        f"{key}.plugin",
+                        hint="put the plugin file (or a directory of plugins) in the workload "
+                        "directory and give its path relative to it")
+        out.append(path)
+    return tuple(out)
+
+
+def _unknown_keys(desc: dict[str, Any], known: tuple[str, ...], where: str, workload: Workload,
+                  source: str, lines: dict[str, int]) -> None:
+    for key in desc:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(str(key), known, n=1)
+        line = lines.get(f"{where}.{key}")
+        at = f"{source}:{line}" if line else source
+        workload.warnings.append(
+            f"{at}: '{where}.{key}' is not a key enos reads (known: {', '.join(known)})"
+            + (f"; did you mean '{close[0]}'?" if close else "; it is ignored")
+        )
+
+
+def _file_hint(kind: str, directory: Path, wrong: str | None = None) -> str:
+    if kind == "shaker":
+        return "give the alias of a Shaker scenario, such as 'openstack/dense_l3_east_west'"
+    present = sorted(str(p.relative_to(directory)) for p in directory.rglob("*.y*ml")
+                     if p.name != RUN_FILE)
+    hint = "give the scenario file's path relative to the workload directory"
+    if wrong:
+        close = difflib.get_close_matches(wrong, present, n=1)
+        if close:
+            return f"did you mean '{close[0]}'? " + hint
+    if present:
+        hint += f"; the directory holds {', '.join(present[:10])}"
+    return hint
+
+
+def _template_warnings(path: Path, name: str, args: dict[str, Any]) -> list[str]:
+    """Arguments the Rally template needs and no ``args`` gives (Rally would refuse the task)."""
+    missing = sorted(required_arguments(path) - set(args))
+    if not missing:
+        return []
+    return [(f"scenario '{name}': {path.name} uses {', '.join(missing)} with no default and "
+             "the workload gives no value: Rally will refuse the task; add them under 'args'")]
+
+
+_DEFAULT_IDIOM = r"\{%%-?\s*set\s+%(n)s\s*=\s*%(n)s\s+or\s"
+_DEFAULT_FILTER = r"\{\{-?\s*%(n)s\s*\|\s*default\s*\("
+_DEFINED_TEST = r"%(n)s\s+is\s+(?:not\s+)?defined"
+
+
+def required_arguments(path: Path) -> set[str]:
+    """Template variables without a default, found the way Rally finds them.
+
+    A variable is optional when the template gives it a default with
+    ``{% set x = x or default %}``, ``{{ x | default(...) }}`` or tests ``x is defined``.
+    Returns an empty set when the template cannot be parsed (Rally will say why).
+    """
+    import builtins
+
+    import jinja2
+    from jinja2 import meta
+
+    try:
+        text = path.read_text()
+        env = jinja2.Environment()
+        ast = env.parse(text)
+    except (OSError, UnicodeDecodeError, jinja2.TemplateError):
+        return set()
+    names = meta.find_undeclared_variables(ast) - set(dir(builtins)) - set(env.globals)
+    out = set()
+    for name in names:
+        n = re.escape(name)
+        if any(re.search(p % {"n": n}, text) for p in
+               (_DEFAULT_IDIOM, _DEFAULT_FILTER, _DEFINED_TEST)):
+            continue
+        out.add(name)
+    return out
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty value"
+    names: dict[type, str] = {dict: "mapping", list: "list", str: "string"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,171 @@
+"""The original's boot-and-list workload on a cloud deployed on this machine, then a backup.
+
+Needs `enos deploy` (local provider, native deployer): skipped while the command line has no
+such command. Takes minutes: a deployment, two Rally runs, a backup, a destroy.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from enos.bench.rally import read_openrc
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(importlib.util.find_spec("enos.commands.deploy") is None,
+                       reason="no 'enos deploy' command in this tree"),
+]
+
+DATA = Path(__file__).parent / "data" / "workload"
+# The command line with every command this test uses, whether or not enos.cli lists them yet.
+ENOS = (
+    "import sys, enos.cli as c; "
+    "[c.COMMANDS.setdefault(n, ('enos.commands.' + n, n)) "
+    "for n in ('deploy', 'os', 'init', 'bench', 'backup')]; "
+    "c.main(sys.argv[1:])"
+)
+RESERVATION = """provider:
+  type: local
+  networks:
+    - {{roles: [network_interface], cidr: {net0}}}
+    - {{roles: [neutron_external_interface], cidr: {net1}}}
+resources:
+  control: 1
+  network: 1
+  compute: 1
+deployer:
+  type: native
+"""
+# The original's workload with small numbers: 2 runs (concurrency 1 and 2) of 3 iterations.
+RUN = """rally:
+  enabled: true
+  args:
+    concurrency:
+      - 1
+      - 2
+    times:
+      - 100
+  scenarios:
+    - name: boot and list servers
+      enabled: true
+      file: nova-boot-list-cc.yml
+      args:
+        sla_max_avg_duration: 30
+        times: 3
+"""
+
+
+def enos(*args: str, cwd: Path, timeout: int) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-c", ENOS, *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+    print(f"$ enos {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def free_networks() -> tuple[str, str]:
+    """Two /24 networks no route of this machine overlaps (other experiments may run)."""
+    import ipaddress
+
+    routes = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True,
+                            check=True).stdout
+    used = [ipaddress.ip_network(line.split()[0]) for line in routes.splitlines()
+            if line and line.split()[0][0].isdigit()]
+    free = [n for n in ipaddress.ip_network("172.26.0.0/16").subnets(new_prefix=24)
+            if not any(n.overlaps(u) for u in used)]
+    return str(free[-2]), str(free[-1])
+
+
+def names(path: Path) -> list[str]:
+    with tarfile.open(path) as tar:
+        return tar.getnames()
+
+
+def members(path: Path) -> dict[str, bytes]:
+    with tarfile.open(path) as tar:
+        return {m.name: tar.extractfile(m).read()  # type: ignore[union-attr]
+                for m in tar.getmembers() if m.isfile()}
+
+
+def dump_sqlite(data: bytes) -> bytes:
+    with tempfile.NamedTemporaryFile(suffix=".db") as tmp:
+        tmp.write(data)
+        tmp.flush()
+        db = sqlite3.connect(tmp.name)
+        try:
+            return "\n".join(db.iterdump()).encode()
+        finally:
+            db.close()
+
+
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A directory with a short path: unix socket paths under it must stay < 108 bytes."""
+    path = Path(tempfile.mkdtemp(prefix="eb", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_boot_and_list_then_backup(short_tmp: Path) -> None:
+    tmp_path = short_tmp
+    net0, net1 = free_networks()
+    (tmp_path / "reservation.yaml").write_text(RESERVATION.format(net0=net0, net1=net1))
+    workload = tmp_path / "workload"
+    shutil.copytree(DATA, workload)
+    (workload / "run.yml").write_text(RUN)
+    try:
+        deploy = enos("deploy", cwd=tmp_path, timeout=3600)
+        assert deploy.returncode == 0, deploy.stderr[-3000:]
+
+        bench = enos("bench", "--workload", str(workload), cwd=tmp_path, timeout=1800)
+        assert bench.returncode == 0, bench.stdout[-3000:] + bench.stderr[-3000:]
+        assert "FAILED SLA" not in bench.stdout
+        assert "next: 'enos backup'" in bench.stdout
+
+        expdir = (tmp_path / "current").resolve()
+        runs = sorted(p for p in (expdir / "bench").iterdir() if (p / "run.json").exists())
+        assert len(runs) == 2
+        for run_dir in runs:
+            record = json.loads((run_dir / "run.json").read_text())
+            assert record["status"] == "ok", record
+            assert (record["iterations"], record["failures"]) == (3, 0)
+            assert record["task_id"]
+            report = json.loads((run_dir / "results.json").read_text())
+            (workload_result,) = report["tasks"][0]["subtasks"][0]["workloads"]
+            assert workload_result["total_iteration_count"] == 3
+            assert workload_result["failed_iteration_count"] == 0
+            assert (run_dir / "report.html").stat().st_size > 10_000
+
+        out = tmp_path / "benchresults"
+        backed = enos("backup", "--backup_dir", str(out), cwd=tmp_path, timeout=900)
+        assert backed.returncode == 0, backed.stderr[-3000:]
+        host_logs = [n for archive in out.glob("*.tar.gz")
+                     if archive.name not in ("experiment.tar.gz", "rally.tar.gz")
+                     for n in names(archive)]
+        assert "log/nova-api.log" in host_logs, host_logs
+        assert any(n.startswith("log/nova-compute") for n in host_logs), host_logs
+        rally_names = names(out / "rally.tar.gz")
+        assert "bench/rally.db" in rally_names
+        assert sum(n.endswith("/report.html") for n in rally_names) == 2
+        # The admin password is nowhere in the backup (Rally's database included).
+        password = read_openrc(expdir / "admin-openrc")["OS_PASSWORD"].encode()
+        for archive in out.glob("*.tar.gz"):
+            for name, data in members(archive).items():
+                if name.endswith(".db"):
+                    data = dump_sqlite(data)
+                assert password not in data, (archive.name, name)
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert {a["name"] for a in manifest["archives"]} >= {"experiment.tar.gz",
+                                                              "rally.tar.gz"}
+    finally:
+        enos("destroy", "--hard", cwd=tmp_path, timeout=900)
