@@ -207,3 +207,22 @@ def test_static_provider_on_existing_machines(local_testbed, tmp_path: Path) -> 
     run_enos("destroy", "--hard", cwd=static)
     # Static machines are not ours: they are still there and reachable.
     _ansible(machines.path, "ping.yml")
+
+
+def test_destroy_stops_what_still_runs_in_the_hosts(local_testbed) -> None:
+    """A process left inside a host (an interrupted deployment) does not survive --hard."""
+    bed = local_testbed(**BASIC)
+    host = bed.info()["rsc"]["compute"][0]
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", host["extra"]["netns"], "sleep", "600"],
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.3)
+        assert _alive(proc.pid)
+        bed.enos("destroy", "--hard")
+        proc.wait(timeout=15)
+        assert not _alive(proc.pid)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -54,6 +54,8 @@ def command(opts: Options, force_deploy: bool) -> None:
             len(v) for v in config.static_hosts.values())
         opts.say(f"enos up: {n} host(s) on provider '{config.provider_type}' "
                  f"in {exp.path}")
+        # Recorded first, so that 'enos destroy --hard' cleans up after an interrupted init.
+        exp.update(provider=config.provider_type, config_file=str(config.path))
         resources = provider.init(config, exp, force=force_deploy)
         if force_deploy:
             exp.forget("up", "os", "init", "tc")

@@ -408,6 +408,38 @@ def _wait_ports(hosts: list[Host], timeout: float = 20.0) -> None:
         )
 
 
+def _stop_processes_in(namespaces: list[str], timeout: float = 10.0) -> None:
+    """SIGTERM every process of these namespaces, then SIGKILL what is left after ``timeout``."""
+    import os
+    import signal
+
+    pids: set[int] = set()
+    for ns in namespaces:
+        out = _run("ip", "netns", "pids", ns, check=False).stdout
+        pids |= {int(p) for p in out.split() if p.isdigit()}
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.time() + (timeout if sig == signal.SIGTERM else 2.0)
+        while pids and time.time() < deadline:
+            pids = {p for p in pids if _running(p)}
+            if pids:
+                time.sleep(0.1)
+        if not pids:
+            return
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def destroy(config: Config | None, env: Experiment, resources: Resources | None) -> None:
     """Remove the sshds, namespaces, veths and bridges of the experiment. Safe to rerun."""
     sup = _supervisor_dir(env)
@@ -415,9 +447,12 @@ def destroy(config: Config | None, env: Experiment, resources: Resources | None)
         _supervisor(env, "shutdown")
         shutil.rmtree(sup / "programs", ignore_errors=True)
     eid = (resources.provider_state.get("id") if resources else None) or experiment_id(env)
-    for ns in sorted(existing_netns()):
-        if ns.startswith(f"enos-{eid}-"):
-            _run("ip", "netns", "delete", ns, check=False)
+    ours = [ns for ns in sorted(existing_netns()) if ns.startswith(f"enos-{eid}-")]
+    # Whatever still runs inside the hosts (a deployment interrupted before it could be
+    # stopped) would keep the namespaces alive: stop it, by PID, before deleting them.
+    _stop_processes_in(ours)
+    for ns in ours:
+        _run("ip", "netns", "delete", ns, check=False)
     batch = []
     for link in _existing_links():
         if link.startswith(f"eb{eid}") or (link.startswith(f"e{eid}") and "h" in link[7:]):

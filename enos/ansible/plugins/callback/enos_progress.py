@@ -47,6 +47,10 @@ class CallbackModule(CallbackBase):
     def _result(self, status: str, result, ignore_errors: bool = False) -> None:
         res = result._result
         msg = res.get("msg") or res.get("stderr") or res.get("module_stderr") or ""
+        if msg == "non-zero return code":
+            # A failed command: what it said matters more than Ansible's summary.
+            said = (res.get("stderr") or res.get("stdout") or "").strip()
+            msg = f"exit code {res.get('rc')}: {said}" if said else msg
         failed = [r for r in res.get("results") or [] if isinstance(r, dict) and r.get("failed")]
         if failed:
             # A loop: say which items failed and why, not only "One or more items failed".

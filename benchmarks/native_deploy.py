@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Time the native deployer on the local testbed and measure what it costs.
+
+Prints, for fresh experiments of 3 hosts (control, network, compute):
+
+- cold: seconds from `enos deploy` to the first ACTIVE server, without an OpenStack
+  virtualenv (a new cache directory: the virtualenv is built, pip's own cache is left as
+  the machine has it, Debian packages as installed);
+- warm: the same with the virtualenv in place (the usual case);
+- memory: resident (RSS) and proportional (PSS) memory of the control plane, of one compute;
+- scale: one compute host with N fake nova-computes: seconds until all are schedulable.
+
+Medians when --runs > 1. Needs root; removes every testbed it makes. Example:
+    python benchmarks/native_deploy.py --cold --warm --scale 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ENOS = (
+    "import sys, enos.cli as c, enos.teardown as t; "
+    "c.COMMANDS.setdefault('os', ('enos.commands.os', 'Deploy OpenStack.')); "
+    "c.COMMANDS.setdefault('init', ('enos.commands.init', 'Bootstrap OpenStack.')); "
+    "c.COMMANDS.setdefault('deploy', ('enos.commands.deploy', 'up + os + init.')); "
+    "t.STOPPERS = {'up': 'enos.deployers:stop', **t.STOPPERS} "
+    "if 'enos.deployers:stop' not in t.STOPPERS.values() else t.STOPPERS; "
+    "c.main(sys.argv[1:])"
+)
+
+BOOT = r"""
+import json, time
+import openstack
+conn = openstack.connect(cloud="enos")
+start = time.monotonic()
+image = conn.image.find_image("cirros.uec", ignore_missing=False)
+flavor = conn.compute.find_flavor("m1.tiny", ignore_missing=False)
+net = conn.network.find_network("private", ignore_missing=False)
+server = conn.compute.create_server(name="bench-vm", image_id=image.id, flavor_id=flavor.id,
+                                    networks=[{"uuid": net.id}])
+conn.compute.wait_for_server(server, status="ACTIVE", wait=600, interval=0.5)
+active = time.monotonic() - start
+hyps = len(list(conn.compute.hypervisors()))
+print(json.dumps({"boot": active, "hypervisors": hyps}))
+"""
+
+
+def enos(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    proc = subprocess.run([sys.executable, "-c", ENOS, *args], cwd=cwd, capture_output=True,
+                          text=True, check=False, env=env, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise SystemExit(f"enos {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n"
+                         f"{proc.stderr[-3000:]}")
+    return proc.stdout + proc.stderr
+
+
+def tree(pid: int) -> list[int]:
+    """pid and its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+def memory(pids: list[int]) -> tuple[float, float]:
+    """(RSS, PSS) in MiB of these processes."""
+    rss = pss = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
+        except OSError:
+            continue
+    return rss / 1024, pss / 1024
+
+
+def host_memory(root: Path, prefix: str | None = None) -> tuple[float, float]:
+    path = root / "supervisor" / "status.json"
+    if not path.exists():  # no service on this host
+        return 0.0, 0.0
+    status = json.loads(path.read_text())
+    pids: list[int] = []
+    for name, prog in status["programs"].items():
+        if prog.get("pid") and (prefix is None or name.startswith(prefix)):
+            pids += tree(int(prog["pid"]))
+    return memory(pids)
+
+
+def run_once(workdir: Path, fake_computes: int, env: dict[str, str] | None,
+             measure_memory: bool) -> dict[str, Any]:
+    xp = Path(tempfile.mkdtemp(prefix="bench-", dir=workdir))
+    doc = {
+        "provider": {"type": "local", "networks": [
+            {"roles": ["network_interface"], "cidr": "172.30.0.0/24"},
+            {"roles": ["neutron_external_interface"], "cidr": "172.30.1.0/24"}]},
+        "resources": {"control": 1, "network": 1, "compute": 1},
+        "deployer": {"type": "native", "fake_computes": fake_computes},
+    }
+    (xp / "reservation.yaml").write_text(yaml.safe_dump(doc))
+    out: dict[str, Any] = {}
+    try:
+        start = time.monotonic()
+        enos("deploy", cwd=xp, env=env)
+        out["deploy"] = time.monotonic() - start
+        exp = (xp / "current").resolve()
+        state = json.loads((exp / "state.json").read_text())
+        out["os"] = state["phases"]["os"]["seconds"]
+        python = Path(state["cloud"]["venv"]) / "bin" / "python"
+        proc = subprocess.run([str(python), "-c", BOOT], capture_output=True, text=True,
+                              check=True, env={**os.environ,
+                                               "OS_CLIENT_CONFIG_FILE": str(exp / "clouds.yaml")})
+        boot = json.loads(proc.stdout.strip().splitlines()[-1])
+        out["first_active"] = time.monotonic() - start
+        out["boot"] = boot["boot"]
+        out["hypervisors"] = boot["hypervisors"]
+        if measure_memory:
+            hosts = {h["alias"]: Path(h["extra"]["enos_root"])
+                     for h in state["resources"]["hosts"]}
+            control = host_memory(hosts["control-1"])
+            network = host_memory(hosts["network-1"])
+            compute = host_memory(hosts["compute-1"], "nova-compute")
+            out["control_rss"], out["control_pss"] = control[0] + network[0], control[1] + network[1]
+            out["compute_rss"] = compute[0] / fake_computes
+            out["compute_pss"] = compute[1] / fake_computes
+    finally:
+        subprocess.run([sys.executable, "-c", ENOS, "destroy", "--hard"], cwd=xp,
+                       capture_output=True, check=False)
+        shutil.rmtree(xp, ignore_errors=True)
+    return out
+
+
+def median(runs: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cold", action="store_true", help="measure a cold deployment")
+    parser.add_argument("--warm", action="store_true", help="measure a warm deployment")
+    parser.add_argument("--scale", type=int, default=0, metavar="N",
+                        help="deploy N fake computes on one host and time it")
+    parser.add_argument("--runs", type=int, default=1, help="runs per measure (medians)")
+    args = parser.parse_args()
+    if not (args.cold or args.warm or args.scale):
+        args.warm = True
+    workdir = Path(tempfile.mkdtemp(prefix="enos-bench-native-", dir="/root"))
+    plural = "median of" if args.runs > 1 else "one run,"
+    try:
+        if args.cold:
+            runs = []
+            for _ in range(args.runs):
+                cache = Path(tempfile.mkdtemp(prefix="enos-cold-cache-", dir="/var/cache"))
+                try:
+                    runs.append(run_once(workdir, 1, {**os.environ, "ENOS_CACHE_DIR": str(cache)},
+                                         False))
+                finally:
+                    shutil.rmtree(cache, ignore_errors=True)
+            print(f"cold deploy -> first ACTIVE server: {median(runs, 'first_active'):.0f} s "
+                  f"({plural} {args.runs}; enos os {median(runs, 'os'):.0f} s, "
+                  f"boot {median(runs, 'boot'):.1f} s)")
+        if args.warm:
+            runs = [run_once(workdir, 1, None, True) for _ in range(args.runs)]
+            print(f"warm deploy -> first ACTIVE server: {median(runs, 'first_active'):.0f} s "
+                  f"({plural} {args.runs}; enos deploy {median(runs, 'deploy'):.0f} s, "
+                  f"boot {median(runs, 'boot'):.1f} s)")
+            print(f"memory: control plane RSS {median(runs, 'control_rss'):.0f} MiB "
+                  f"(PSS {median(runs, 'control_pss'):.0f} MiB); one compute RSS "
+                  f"{median(runs, 'compute_rss'):.0f} MiB (PSS {median(runs, 'compute_pss'):.0f}"
+                  " MiB)")
+        if args.scale:
+            runs = [run_once(workdir, args.scale, None, True) for _ in range(args.runs)]
+            print(f"scale: {int(median(runs, 'hypervisors'))} of {args.scale} fake computes "
+                  f"schedulable; enos os {median(runs, 'os'):.0f} s, enos deploy -> first "
+                  f"ACTIVE server {median(runs, 'first_active'):.0f} s ({plural} {args.runs}); "
+                  f"per compute RSS {median(runs, 'compute_rss'):.0f} MiB, PSS "
+                  f"{median(runs, 'compute_pss'):.0f} MiB")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

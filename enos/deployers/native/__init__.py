@@ -1,0 +1,396 @@
+"""The ``native`` deployer: OpenStack services as supervised processes, installed from PyPI.
+
+On each host of the inventory, following its Kolla-style service groups (mariadb, rabbitmq,
+memcached, keystone, glance-api, placement-api, nova-api, nova-conductor, nova-scheduler,
+nova-compute, neutron-server), the playbooks in ``playbooks/`` install Debian's MariaDB,
+RabbitMQ and memcached, one OpenStack virtualenv pinned by ``files/openstack-constraints.txt``
+(built once per machine under ``/var/cache/enos``), write every configuration, state and log
+under the host's ``enos_root``, and run every service under ``enos/supervisor.py`` inside the
+host's network namespace, bound to the host's ``enos_address``. Nova uses the fake virt
+driver; Neutron's ML2 binds every port with the ``enos_bind_all`` mechanism driver
+(``files/enos_ml2``), so no agent is needed.
+
+Configuration (``deployer:`` in reservation.yaml)::
+
+    deployer:
+      type: native
+      fake_computes: 1     # nova-compute services per compute host
+      api_workers: 2       # uwsgi processes per API
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import secrets
+import subprocess
+import tarfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from enos.errors import ConfigError, EnosError
+from enos.utils.fs import atomic_write, atomic_write_json, write_private
+
+if TYPE_CHECKING:
+    from enos.commands.common import Options
+    from enos.config.spec import Config
+    from enos.experiment import Experiment
+
+HERE = Path(__file__).parent
+FILES = HERE / "files"
+PLAYBOOKS = HERE / "playbooks"
+CONSTRAINTS = FILES / "openstack-constraints.txt"
+
+# What the virtualenv is installed from (versions come from CONSTRAINTS).
+PACKAGES = [
+    "keystone", "glance", "openstack-placement", "nova", "neutron", "python-openstackclient",
+    "openstacksdk", "uwsgi", "PyMySQL", "python-memcached", "pymemcache",
+]
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "type": "native",
+    "fake_computes": 1,
+    "api_workers": 2,
+    "region": "RegionOne",
+}
+
+# Tags `enos os --tags` accepts.
+TAGS = ["mariadb", "rabbitmq", "memcached", "keystone", "glance", "placement", "nova", "neutron"]
+
+# Inventory groups the deployment needs at least one host in.
+REQUIRED_GROUPS = [
+    "mariadb", "rabbitmq", "memcached", "keystone", "glance-api", "placement-api", "nova-api",
+    "nova-conductor", "nova-scheduler", "nova-compute", "neutron-server",
+]
+
+PASSWORDS = [
+    "admin", "rabbitmq", "keystone_db", "glance_db", "placement_db", "nova_db", "neutron_db",
+    "glance", "placement", "nova", "neutron",
+]
+
+SERVICE_PORTS = {
+    "keystone": ("keystone", 5000, "/v3"),
+    "glance": ("glance-api", 9292, ""),
+    "placement": ("placement-api", 8778, ""),
+    "nova": ("nova-api", 8774, "/v2.1"),
+    "neutron": ("neutron-server", 9696, ""),
+}
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("ENOS_CACHE_DIR", "/var/cache/enos"))
+
+
+def release_id() -> str:
+    """A hash of what the virtualenv is made of: a new one means a new virtualenv."""
+    sha = hashlib.sha256(CONSTRAINTS.read_bytes())
+    sha.update("\n".join(PACKAGES).encode())
+    return sha.hexdigest()[:12]
+
+
+def venv_path() -> Path:
+    return cache_dir() / f"openstack-{release_id()}"
+
+
+def python(config: Config | None = None, env: Experiment | None = None) -> Path:
+    """The OpenStack virtualenv's python (it has openstacksdk)."""
+    return venv_path() / "bin" / "python"
+
+
+def options(config: Config) -> dict[str, Any]:
+    """The ``deployer:`` section with defaults, checked."""
+    from enos.deployers import section
+
+    out = {**DEFAULT_CONFIG, **section(config)}
+    unknown = sorted(set(out) - set(DEFAULT_CONFIG))
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) for the native deployer: {', '.join(unknown)}",
+            source=str(config.path), line=config.line_of(f"deployer.{unknown[0]}"),
+            key=f"deployer.{unknown[0]}", hint=f"known keys: {', '.join(DEFAULT_CONFIG)}",
+        )
+    for key in ("fake_computes", "api_workers"):
+        value = out[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(
+                f"'{key}' must be a whole number >= 1 (got {value!r})",
+                source=str(config.path), line=config.line_of(f"deployer.{key}"),
+                key=f"deployer.{key}",
+            )
+    return out
+
+
+# -- secrets --------------------------------------------------------------------------------
+def passwords_path(env: Experiment) -> Path:
+    return env.path / "passwords.yml"
+
+
+def ensure_passwords(env: Experiment) -> dict[str, str]:
+    """The experiment's generated passwords (created once, mode 0600)."""
+    path = passwords_path(env)
+    current: dict[str, str] = {}
+    if path.exists():
+        data = yaml.safe_load(path.read_text()) or {}
+        current = dict(data.get("enos_passwords") or {})
+    missing = [k for k in PASSWORDS if not current.get(k)]
+    exposed = path.exists() and path.stat().st_mode & 0o077 != 0
+    if missing or exposed:
+        for key in missing:
+            current[key] = secrets.token_urlsafe(18).replace("-", "x").replace("_", "y")
+        text = "# Generated by enos; the services of this experiment use them.\n"
+        text += yaml.safe_dump({"enos_passwords": current}, default_flow_style=False)
+        write_private(path, text)
+    return current
+
+
+# -- inventory ------------------------------------------------------------------------------
+def read_inventory(path: Path) -> dict[str, Any]:
+    """``ansible-inventory --list`` of the experiment's inventory."""
+    from enos.ansible.runner import ANSIBLE_CFG, _bin
+
+    env = dict(os.environ)
+    env.setdefault("ANSIBLE_CONFIG", str(ANSIBLE_CFG))
+    proc = subprocess.run(
+        [_bin("ansible-inventory"), "-i", str(path), "--list"],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    if proc.returncode != 0:
+        raise EnosError(f"cannot read the inventory {path}: {proc.stderr.strip()[-500:]}",
+                        "fix the inventory, or rerun 'enos up' to write it again")
+    data: dict[str, Any] = json.loads(proc.stdout)
+    return data
+
+
+def group_hosts(inv: dict[str, Any], group: str) -> list[str]:
+    """Hosts of ``group`` and of its children, in inventory order."""
+    out: list[str] = []
+    node = inv.get(group) or {}
+    for host in node.get("hosts", []):
+        if host not in out:
+            out.append(host)
+    for child in node.get("children", []):
+        for host in group_hosts(inv, child):
+            if host not in out:
+                out.append(host)
+    return out
+
+
+def check_inventory(inv: dict[str, Any], path: Path) -> dict[str, list[str]]:
+    groups = {g: group_hosts(inv, g) for g in REQUIRED_GROUPS}
+    empty = [g for g, hosts in groups.items() if not hosts]
+    if empty:
+        raise EnosError(
+            f"the inventory {path} has no host in group(s) {', '.join(empty)}",
+            "give a host the role control (and network, compute) in reservation.yaml, or add "
+            "the groups to your inventory file, then run 'enos up' again",
+        )
+    hostvars = inv.get("_meta", {}).get("hostvars", {})
+    for host in sorted({h for hosts in groups.values() for h in hosts}):
+        for var in ("enos_root", "enos_address"):
+            if not hostvars.get(host, {}).get(var):
+                raise EnosError(
+                    f"host {host} of the inventory {path} has no '{var}' variable",
+                    "the native deployer needs each host's root directory (enos_root) and "
+                    "address on network_interface (enos_address); rerun 'enos up'",
+                )
+    return groups
+
+
+# -- deploy ---------------------------------------------------------------------------------
+def helpers_archive(env: Experiment) -> Path:
+    """The files every host gets (supervisor, helpers, constraints, ML2 driver), as one
+    reproducible archive, so that an unchanged set costs one checksum per host."""
+    from enos import supervisor
+
+    members = [
+        (Path(supervisor.__file__), "supervisor.py", 0o755),
+        (FILES / "enos_services.py", "enos_services.py", 0o755),
+        (FILES / "enos_catalog.py", "enos_catalog.py", 0o644),
+        (FILES / "enos_computes.py", "enos_computes.py", 0o644),
+        (FILES / "enos_compute_pool.py", "enos_compute_pool.py", 0o644),
+        (FILES / "install-openstack.sh", "install-openstack.sh", 0o755),
+        (FILES / "install-packages.sh", "install-packages.sh", 0o755),
+        (CONSTRAINTS, "openstack-constraints.txt", 0o644),
+        (FILES / "enos_ml2" / "__init__.py", "enos_ml2/__init__.py", 0o644),
+        (FILES / "enos_ml2" / "driver.py", "enos_ml2/driver.py", 0o644),
+    ]
+    raw = io.BytesIO()
+    with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz, \
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for src, name, mode in members:
+            data = src.read_bytes()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), mode, 0
+            tar.addfile(info, io.BytesIO(data))
+    path = env.path / "native" / "helpers.tar.gz"
+    if not path.exists() or path.read_bytes() != raw.getvalue():
+        atomic_write(path, raw.getvalue())
+    return path
+
+
+def _extravars(env: Experiment, opts: dict[str, Any], reconfigure: bool) -> dict[str, Any]:
+    return {
+        "enos_native": {
+            "venv": str(venv_path()),
+            "release": release_id(),
+            "helpers": str(helpers_archive(env)),
+            "packages": PACKAGES,
+            "fake_computes": int(opts["fake_computes"]),
+            "api_workers": int(opts["api_workers"]),
+            "region": str(opts["region"]),
+            "reconfigure": reconfigure,
+        },
+        "enos_passwords_file": str(passwords_path(env)),
+    }
+
+
+def _run(playbook: str, env: Experiment, extravars: dict[str, Any], *, title: str,
+         tags: list[str] | None, quiet: bool, verbosity: int, hint: str) -> Any:
+    from enos.ansible.runner import run_playbook
+
+    result = run_playbook(
+        PLAYBOOKS / playbook, env.inventory_path, extravars=extravars, tags=tags, title=title,
+        log_dir=env.path / "logs", quiet=quiet, verbosity=verbosity, check=False,
+    )
+    if result.failures or result.returncode != 0:
+        raise _failure(result, title, hint)
+    return result
+
+
+def _failure(result: Any, title: str, hint: str) -> EnosError:
+    """An error naming the host, the service, its log and the log's last lines."""
+    if not result.failures:
+        tail = ""
+        try:
+            tail = "\n".join(Path(result.log).read_text().splitlines()[-15:])
+        except OSError:
+            pass
+        return EnosError(f"{title}: ansible-playbook exited with code {result.returncode}\n{tail}",
+                         f"{hint}; Ansible's output is in {result.log}")
+    parts = []
+    for failure in result.failures[:5]:
+        parsed = None
+        for text in (failure.msg, getattr(failure, "stdout", "")):
+            for line in reversed(str(text or "").splitlines()):
+                if line.startswith("{") and "enos_service_failure" in line:
+                    try:
+                        parsed = json.loads(line)
+                    except ValueError:
+                        parsed = None
+                    break
+            if parsed:
+                break
+        if parsed:
+            tail = "\n".join("    " + ln for ln in str(parsed.get("tail") or "").splitlines())
+            parts.append(
+                f"service {parsed['enos_service_failure']} on {failure.host} did not come up "
+                f"({parsed.get('what')}); log: {parsed.get('log')}"
+                + (f"\n  last lines of the log:\n{tail}" if tail else "")
+            )
+        else:
+            msg = str(failure.msg).strip()
+            if len(msg) > 1500:
+                msg = "..." + msg[-1500:]
+            parts.append(f"{failure.host}: task '{failure.task}' {failure.status}:\n    "
+                         + msg.replace("\n", "\n    "))
+    if len(result.failures) > 5:
+        parts.append(f"... and {len(result.failures) - 5} more")
+    return EnosError(f"{title} failed:\n  " + "\n  ".join(parts),
+                     f"{hint}; Ansible's output is in {result.log}")
+
+
+def deploy(config: Config, env: Experiment, opts: Options, tags: list[str] | None = None,
+           reconfigure: bool = False) -> dict[str, Any]:
+    """Deploy (or converge) OpenStack on the experiment's inventory; return the cloud info."""
+    native = options(config)
+    if tags:
+        unknown = sorted(set(tags) - set(TAGS))
+        if unknown:
+            raise EnosError(f"unknown tag(s) {', '.join(unknown)}",
+                            f"tags of the native deployer: {', '.join(TAGS)}")
+    inventory = env.inventory_path
+    if not inventory.exists():
+        raise EnosError(f"the inventory {inventory} does not exist", "run 'enos up' first")
+    inv = read_inventory(inventory)
+    groups = check_inventory(inv, inventory)
+    hostvars = inv.get("_meta", {}).get("hostvars", {})
+    passwords = ensure_passwords(env)
+    _run("site.yml", env, _extravars(env, native, reconfigure), title="enos os", tags=tags,
+         quiet=opts.quiet, verbosity=opts.verbosity,
+         hint="fix the cause, then run 'enos os' again (it resumes where it failed)")
+    cloud = cloud_info(groups, hostvars, native, passwords)
+    write_credentials(env, cloud, passwords["admin"])
+    return cloud
+
+
+def host_address(hostvars: dict[str, Any]) -> str:
+    """A host's address on the network_interface network (what its services bind)."""
+    return str(hostvars.get("network_interface_address") or hostvars["enos_address"])
+
+
+def cloud_info(groups: dict[str, list[str]], hostvars: dict[str, Any], native: dict[str, Any],
+               passwords: dict[str, str]) -> dict[str, Any]:
+    endpoints = {}
+    for service, (group, port, suffix) in SERVICE_PORTS.items():
+        address = host_address(hostvars[groups[group][0]])
+        endpoints[service] = f"http://{address}:{port}{suffix}"
+    computes: list[str] = []
+    n = int(native["fake_computes"])
+    for host in groups["nova-compute"]:
+        computes += [host] if n == 1 else [f"{host}-c{i}" for i in range(1, n + 1)]
+    return {
+        "deployer": "native",
+        "release": release_id(),
+        "venv": str(venv_path()),
+        "auth_url": endpoints["keystone"],
+        "region": native["region"],
+        "endpoints": endpoints,
+        "compute_hosts": computes,
+        "fake_computes": n,
+    }
+
+
+def write_credentials(env: Experiment, cloud: dict[str, Any], admin_password: str) -> None:
+    """``admin-openrc`` and ``clouds.yaml`` (cloud ``enos``) in the experiment dir, mode 0600."""
+    openrc = (
+        "# Source this file to use the openstack CLI as admin on this experiment's cloud.\n"
+        f"export OS_AUTH_URL={cloud['auth_url']}\n"
+        "export OS_USERNAME=admin\n"
+        f"export OS_PASSWORD='{admin_password}'\n"
+        "export OS_PROJECT_NAME=admin\n"
+        "export OS_USER_DOMAIN_NAME=Default\n"
+        "export OS_PROJECT_DOMAIN_NAME=Default\n"
+        f"export OS_REGION_NAME={cloud['region']}\n"
+        "export OS_IDENTITY_API_VERSION=3\n"
+        "export OS_INTERFACE=public\n"
+        f"export PATH={venv_path() / 'bin'}:$PATH\n"
+    )
+    write_private(env.path / "admin-openrc", openrc)
+    clouds = {"clouds": {"enos": {
+        "auth": {
+            "auth_url": cloud["auth_url"], "username": "admin", "password": admin_password,
+            "project_name": "admin", "user_domain_name": "Default",
+            "project_domain_name": "Default",
+        },
+        "region_name": cloud["region"],
+        "interface": "public",
+        "identity_api_version": 3,
+    }}}
+    write_private(env.path / "clouds.yaml", yaml.safe_dump(clouds, default_flow_style=False))
+    atomic_write_json(env.path / "cloud.json", cloud)
+
+
+def destroy(config: Config | None, env: Experiment, opts: Options) -> None:
+    """Stop every service (computes, then control services, then infrastructure), drop state."""
+    if not env.inventory_path.exists():
+        return
+    _run("destroy.yml", env, {}, title="enos destroy (OpenStack)", tags=None,
+         quiet=opts.quiet, verbosity=opts.verbosity,
+         hint="fix the cause, then run 'enos destroy' again")
+    for name in ("admin-openrc", "clouds.yaml", "cloud.json"):
+        (env.path / name).unlink(missing_ok=True)

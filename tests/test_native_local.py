@@ -1,0 +1,153 @@
+"""The native deployer end to end on a real local testbed.
+
+`enos deploy` on three hosts (control, network, compute; two fake computes), a server booted
+with openstacksdk from the OpenStack virtualenv to ACTIVE, listed and deleted; `enos os` again
+changes nothing; `enos destroy --hard` leaves no process and no namespace.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import netns_names, unique_networks
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the local testbed needs root"),
+]
+
+# The command line, with the phases of this deployer registered whether or not the installed
+# command table lists them yet.
+ENOS = (
+    "import sys, enos.cli as c, enos.teardown as t; "
+    "c.COMMANDS.setdefault('os', ('enos.commands.os', 'Deploy OpenStack.')); "
+    "c.COMMANDS.setdefault('init', ('enos.commands.init', 'Bootstrap OpenStack.')); "
+    "c.COMMANDS.setdefault('deploy', ('enos.commands.deploy', 'up + os + init.')); "
+    "t.STOPPERS = {'up': 'enos.deployers:stop', **t.STOPPERS} "
+    "if 'enos.deployers:stop' not in t.STOPPERS.values() else t.STOPPERS; "
+    "c.main(sys.argv[1:])"
+)
+
+BOOT = r"""
+import json, sys, time
+import openstack
+conn = openstack.connect(cloud="enos")
+image = conn.image.find_image("cirros.uec", ignore_missing=False)
+flavor = conn.compute.find_flavor("m1.tiny", ignore_missing=False)
+net = conn.network.find_network("private", ignore_missing=False)
+start = time.monotonic()
+server = conn.compute.create_server(name="enos-test-vm", image_id=image.id,
+                                    flavor_id=flavor.id, networks=[{"uuid": net.id}])
+server = conn.compute.wait_for_server(server, status="ACTIVE", wait=300)
+boot = time.monotonic() - start
+listed = [s.name for s in conn.compute.servers()]
+conn.compute.delete_server(server)
+conn.compute.wait_for_delete(server, wait=120)
+hosts = sorted(s.host for s in conn.compute.services(binary="nova-compute") if s.state == "up")
+print(json.dumps({"boot": boot, "listed": listed, "status": server.status, "hosts": hosts}))
+"""
+
+
+def enos(*args: str, cwd: Path, timeout: int = 1500) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", ENOS, *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL)
+
+
+def ok(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout + proc.stderr
+
+
+def processes_under(path: Path) -> list[str]:
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            env = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if str(path) in cmd or str(path) in env:
+            out.append(f"{pid} {cmd[:150]}")
+    return out
+
+
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    # Not under pytest's own temporary directories: those are rotated by other pytest runs,
+    # and this experiment's services live there for minutes.
+    path = Path(tempfile.mkdtemp(prefix="enos-native-test-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_deploy_boot_destroy(workdir: Path) -> None:
+    tmp_path = workdir
+    doc = {
+        "provider": {"type": "local", "networks": unique_networks()},
+        "resources": {"control": 1, "network": 1, "compute": 1},
+        "deployer": {"type": "native", "fake_computes": 2},
+    }
+    (tmp_path / "reservation.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    namespaces: list[str] = []
+    expdir: Path | None = None
+    try:
+        start = time.monotonic()
+        out = ok(enos("deploy", cwd=tmp_path))
+        deploy_seconds = time.monotonic() - start
+        assert "OpenStack is up" in out and "the cloud is ready" in out
+        expdir = (tmp_path / "current").resolve()
+        state = json.loads((expdir / "state.json").read_text())
+        namespaces = [h["extra"]["netns"] for h in state["resources"]["hosts"]]
+        assert {"up", "os", "init"} <= set(state["phases"])
+        for secret in ("passwords.yml", "admin-openrc", "clouds.yaml"):
+            assert (expdir / secret).stat().st_mode & 0o777 == 0o600, secret
+
+        # Every service runs in its host's namespace and binds the host's address.
+        control = next(h for h in state["resources"]["hosts"] if "control" in h["roles"])
+        assert state["cloud"]["auth_url"] == f"http://{control['address']}:5000/v3"
+        status = json.loads((Path(control["extra"]["enos_root"]) / "supervisor" /
+                             "status.json").read_text())
+        assert {"mariadb", "rabbitmq", "memcached", "keystone", "glance-api", "placement-api",
+                "nova-api", "neutron-server", "nova-conductor",
+                "nova-scheduler"} <= set(status["programs"])
+        assert all(p["state"] == "running" for p in status["programs"].values())
+
+        # A server boots with openstacksdk from the OpenStack virtualenv.
+        python = Path(state["cloud"]["venv"]) / "bin" / "python"
+        boot = subprocess.run([str(python), "-c", BOOT], cwd=expdir, capture_output=True,
+                              text=True, timeout=600, check=False,
+                              env={**os.environ, "OS_CLIENT_CONFIG_FILE":
+                                   str(expdir / "clouds.yaml")})
+        assert boot.returncode == 0, boot.stderr[-3000:]
+        result = json.loads(boot.stdout.strip().splitlines()[-1])
+        assert result["status"] == "ACTIVE"
+        assert "enos-test-vm" in result["listed"]
+        assert result["hosts"] == ["compute-1-c1", "compute-1-c2"]
+
+        # Running `enos os` again changes nothing: no service restarts.
+        before = {n: p["started_at"] for n, p in status["programs"].items()}
+        ok(enos("os", cwd=tmp_path))
+        again = json.loads((Path(control["extra"]["enos_root"]) / "supervisor" /
+                            "status.json").read_text())
+        assert {n: p["started_at"] for n, p in again["programs"].items()} == before
+        # And `enos init` again creates nothing.
+        assert "nothing to create" in ok(enos("init", cwd=tmp_path))
+        print(f"deploy {deploy_seconds:.0f}s, boot {result['boot']:.1f}s")
+    finally:
+        destroyed = enos("destroy", "--hard", cwd=tmp_path)
+    ok(destroyed)
+    assert expdir is not None
+    assert not processes_under(expdir), processes_under(expdir)
+    assert not set(namespaces) & netns_names()
