@@ -31,6 +31,8 @@ import yaml
 from enos.bench.results import ERROR, OK, SLA_FAILED, RunOutcome, parse_rally_report
 from enos.bench.workload import Run
 from enos.errors import EnosError
+from enos.utils import cache
+from enos.utils.cache import cache_dir
 from enos.utils.fs import atomic_write, atomic_write_json, flock
 
 HERE = Path(__file__).parent
@@ -44,15 +46,9 @@ _TASK_ID = re.compile(r"Task (?:\[[^\]]*\] )?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4
 _ITER_END = re.compile(r"\| ITER: (\d+) END: (\S+)")
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("ENOS_CACHE_DIR", "/var/cache/enos"))
-
-
 def release_id() -> str:
     """A hash of what the virtualenv is made of."""
-    sha = hashlib.sha256(CONSTRAINTS.read_bytes())
-    sha.update("\n".join(PACKAGES).encode())
-    return sha.hexdigest()[:12]
+    return cache.release_id(CONSTRAINTS, PACKAGES)
 
 
 def venv_path() -> Path:

@@ -21,7 +21,6 @@ Configuration (``deployer:`` in reservation.yaml)::
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import json
 import os
@@ -34,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from enos.errors import ConfigError, EnosError
+from enos.utils import cache
+from enos.utils.cache import cache_dir
 from enos.utils.fs import atomic_write, atomic_write_json, write_private
 
 if TYPE_CHECKING:
@@ -82,15 +83,9 @@ SERVICE_PORTS = {
 }
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("ENOS_CACHE_DIR", "/var/cache/enos"))
-
-
 def release_id() -> str:
     """A hash of what the virtualenv is made of: a new one means a new virtualenv."""
-    sha = hashlib.sha256(CONSTRAINTS.read_bytes())
-    sha.update("\n".join(PACKAGES).encode())
-    return sha.hexdigest()[:12]
+    return cache.release_id(CONSTRAINTS, PACKAGES)
 
 
 def venv_path() -> Path:
