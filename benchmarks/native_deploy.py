@@ -30,15 +30,7 @@ from typing import Any
 
 import yaml
 
-ENOS = (
-    "import sys, enos.cli as c, enos.teardown as t; "
-    "c.COMMANDS.setdefault('os', ('enos.commands.os', 'Deploy OpenStack.')); "
-    "c.COMMANDS.setdefault('init', ('enos.commands.init', 'Bootstrap OpenStack.')); "
-    "c.COMMANDS.setdefault('deploy', ('enos.commands.deploy', 'up + os + init.')); "
-    "t.STOPPERS = {'up': 'enos.deployers:stop', **t.STOPPERS} "
-    "if 'enos.deployers:stop' not in t.STOPPERS.values() else t.STOPPERS; "
-    "c.main(sys.argv[1:])"
-)
+ENOS = shutil.which("enos") or "enos"
 
 BOOT = r"""
 import json, time
@@ -58,7 +50,7 @@ print(json.dumps({"boot": active, "hypervisors": hyps}))
 
 
 def enos(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run([sys.executable, "-c", ENOS, *args], cwd=cwd, capture_output=True,
+    proc = subprocess.run([ENOS, *args], cwd=cwd, capture_output=True,
                           text=True, check=False, env=env, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
         raise SystemExit(f"enos {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n"
@@ -148,7 +140,7 @@ def run_once(workdir: Path, fake_computes: int, env: dict[str, str] | None,
             out["compute_rss"] = compute[0] / fake_computes
             out["compute_pss"] = compute[1] / fake_computes
     finally:
-        subprocess.run([sys.executable, "-c", ENOS, "destroy", "--hard"], cwd=xp,
+        subprocess.run([ENOS, "destroy", "--hard"], cwd=xp,
                        capture_output=True, check=False)
         shutil.rmtree(xp, ignore_errors=True)
     return out

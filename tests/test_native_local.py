@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,17 +25,7 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="the local testbed needs root"),
 ]
 
-# The command line, with the phases of this deployer registered whether or not the installed
-# command table lists them yet.
-ENOS = (
-    "import sys, enos.cli as c, enos.teardown as t; "
-    "c.COMMANDS.setdefault('os', ('enos.commands.os', 'Deploy OpenStack.')); "
-    "c.COMMANDS.setdefault('init', ('enos.commands.init', 'Bootstrap OpenStack.')); "
-    "c.COMMANDS.setdefault('deploy', ('enos.commands.deploy', 'up + os + init.')); "
-    "t.STOPPERS = {'up': 'enos.deployers:stop', **t.STOPPERS} "
-    "if 'enos.deployers:stop' not in t.STOPPERS.values() else t.STOPPERS; "
-    "c.main(sys.argv[1:])"
-)
+ENOS = shutil.which("enos") or "enos"
 
 BOOT = r"""
 import json, sys, time
@@ -59,7 +48,7 @@ print(json.dumps({"boot": boot, "listed": listed, "status": server.status, "host
 
 
 def enos(*args: str, cwd: Path, timeout: int = 1500) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", ENOS, *args], cwd=cwd, capture_output=True,
+    return subprocess.run([ENOS, *args], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL)
 
 
