@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("enos.commands.validate", "Check a reservation.yaml and show what it asks for."),
     "up": ("enos.commands.up", "Acquire the machines, make them reachable, write the inventory."),
     "info": ("enos.commands.info", "Show what the current experiment holds."),
-    "os": ("enos.commands.os", "Deploy OpenStack on the machines (native or Kolla deployer)."),
+    "os": ("enos.commands.os", "Deploy OpenStack on the machines (native deployer)."),
     "init": ("enos.commands.init",
              "Bootstrap OpenStack: member role, image, flavors, networks, router."),
     "deploy": ("enos.commands.deploy", "Shortcut for enos up, then enos os and enos init."),
