@@ -153,6 +153,18 @@ def _apply(opts: Options, dry_run: bool, out: str, rate_only: bool) -> None:
     opts.next_step("'enos tc --test' measures what is enforced; 'enos tc --reset' removes it")
 
 
+def _echo_matrix(matrix: Matrix) -> None:
+    """The rules between groups, the groups left out and the notes."""
+    click.echo(f"group pairs (egress of the first group; round trip = both directions), "
+               f"networks {', '.join(matrix.networks)}:")
+    for line in _matrix_lines(matrix):
+        click.echo(line)
+    if matrix.excluded:
+        click.echo(f"left out (except): {', '.join(matrix.excluded)}")
+    for note in matrix.notes:
+        click.echo(f"note: {note}")
+
+
 def _dry_run(opts: Options, matrix: Matrix, plans: list[HostPlan], pairs: list[dict[str, Any]],
              out: str, rate_only: bool) -> None:
     if out == "json":
@@ -162,14 +174,7 @@ def _dry_run(opts: Options, matrix: Matrix, plans: list[HostPlan], pairs: list[d
         click.echo(f"network_constraints.enable is false: 'enos tc' would remove the rules of "
                    f"{len(plans)} host(s)")
         return
-    click.echo(f"group pairs (egress of the first group; round trip = both directions), "
-               f"networks {', '.join(matrix.networks)}:")
-    for line in _matrix_lines(matrix):
-        click.echo(line)
-    if matrix.excluded:
-        click.echo(f"left out (except): {', '.join(matrix.excluded)}")
-    for note in matrix.notes:
-        click.echo(f"note: {note}")
+    _echo_matrix(matrix)
     click.echo(f"{len(pairs)} ordered pair(s) of hosts carry a rule")
     for plan in plans:
         batch = plan.batch(rate_only)
@@ -187,14 +192,7 @@ def _dry_run_groups(opts: Options, matrix: Matrix) -> None:
     if not matrix.enable:
         click.echo("network_constraints.enable is false: 'enos tc' would remove every rule")
         return
-    click.echo(f"group pairs (egress of the first group; round trip = both directions), "
-               f"networks {', '.join(matrix.networks)}:")
-    for line in _matrix_lines(matrix):
-        click.echo(line)
-    if matrix.excluded:
-        click.echo(f"left out (except): {', '.join(matrix.excluded)}")
-    for note in matrix.notes:
-        click.echo(f"note: {note}")
+    _echo_matrix(matrix)
     click.echo("the hosts, their addresses and tc rules are known after 'enos up'")
     opts.next_step("'enos up' acquires the machines, then 'enos tc' applies these rules")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from enos.config.spec import nearest_line
 from enos.errors import ConfigError
 
 TRUE_WORDS = {"yes", "true", "on", "y"}
@@ -50,11 +51,7 @@ class Checker:
 
     # -- errors -----------------------------------------------------------------------------
     def line_of(self, key: str) -> int | None:
-        while key:
-            if key in self.lines:
-                return self.lines[key]
-            key = key.rpartition(".")[0]
-        return None
+        return nearest_line(self.lines, key)
 
     def error(self, key: str, message: str, hint: str | None = None) -> ConfigError:
         return ConfigError(

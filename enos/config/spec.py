@@ -13,6 +13,15 @@ from typing import Any
 from enos.errors import ConfigError
 
 
+def nearest_line(lines: dict[str, int], key: str) -> int | None:
+    """The line of ``key`` (dotted path) in ``lines``, or of its nearest parent that has one."""
+    while key:
+        if key in lines:
+            return lines[key]
+        key = key.rpartition(".")[0]
+    return None
+
+
 @dataclass
 class MachineSpec:
     """``number`` machines that carry ``roles``.
@@ -94,11 +103,7 @@ class Config:
 
     def line_of(self, key: str) -> int | None:
         """The line of ``key`` (dotted path) or of its nearest parent that has one."""
-        while key:
-            if key in self.lines:
-                return self.lines[key]
-            key = key.rpartition(".")[0]
-        return None
+        return nearest_line(self.lines, key)
 
     def error(self, key: str, message: str, hint: str | None = None) -> ConfigError:
         """A :class:`ConfigError` about ``key`` (dotted path) of this file, with its line."""
