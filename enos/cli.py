@@ -37,7 +37,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+    """A group whose subcommands are imported on first use, and whose global options may also
+    follow the command name (see :func:`hoist_global_options`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -160,9 +164,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the command line, turn expected errors into a message and exit code."""
     from enos.errors import EnosError
 
-    args = hoist_global_options(sys.argv[1:] if argv is None else list(argv))
     try:
-        cli.main(args=args, prog_name="enos", standalone_mode=False)
+        cli.main(args=argv, prog_name="enos", standalone_mode=False)
     except EnosError as exc:
         click.secho(f"error: {exc.message}", fg="red", err=True)
         if exc.hint:

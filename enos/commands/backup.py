@@ -14,10 +14,8 @@ from enos.commands.common import Options, pass_options
               help="Where to write the archives (default: <experiment>/backup/).")
 @click.option("--with-secrets", is_flag=True,
               help="Keep passwords, tokens and private keys (default: redacted / left out).")
-@click.option("-e", "--env", "env", metavar="DIR",
-              help="Experiment directory (default: the 'current' link).")
 @pass_options
-def command(opts: Options, backup_dir: str | None, with_secrets: bool, env: str | None) -> None:
+def command(opts: Options, backup_dir: str | None, with_secrets: bool) -> None:
     """Gather what the experiment produced into DIR, one archive per source, and a manifest.
 
     \b
@@ -32,8 +30,6 @@ def command(opts: Options, backup_dir: str | None, with_secrets: bool, env: str 
     """
     from enos import backup as backup_mod
 
-    if env:
-        opts.env = env
     exp = opts.experiment("backup")
     dest = Path(backup_dir).absolute() if backup_dir else backup_mod.default_dir(exp)
     with exp.locked("backup"):

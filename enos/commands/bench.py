@@ -27,11 +27,9 @@ class SlaFailed(EnosError):
               help="Output format of --dry-run.")
 @click.option("--fail-on-sla", is_flag=True,
               help="Exit with code 3 when a run fails its SLA (default: report it, exit 0).")
-@click.option("-e", "--env", "env", metavar="DIR",
-              help="Experiment directory (default: the 'current' link).")
 @pass_options
 def command(opts: Options, workload_dir: str, reset: bool, dry_run: bool, out: str,
-            fail_on_sla: bool, env: str | None) -> None:
+            fail_on_sla: bool) -> None:
     """Run the benchmarks of WORKLOAD/run.yml against the experiment's OpenStack.
 
     \b
@@ -51,8 +49,6 @@ def command(opts: Options, workload_dir: str, reset: bool, dry_run: bool, out: s
     """
     from enos.bench import workload as workload_mod
 
-    if env:
-        opts.env = env
     workload = workload_mod.load(_workload_path(workload_dir, opts))
     for warning in workload.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
