@@ -7,6 +7,8 @@ traceback. Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class EnosError(Exception):
     """An error the user can fix: ``message`` says what is wrong, ``hint`` what to do."""
@@ -58,3 +60,24 @@ class PhaseError(EnosError):
 
 class LockedError(EnosError):
     """Another enos command works on the same experiment."""
+
+
+class NotBuiltError(EnosError):
+    """A plug-in declares a capability (a testbed's ``init``, a deployer's ``deploy``...) that
+    this version does not implement. Exit code 2: the configuration asks for it."""
+
+    exit_code = 2
+
+
+def close_match(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The candidate ``word`` is most likely a typo of, if any."""
+    import difflib
+
+    found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
+    return found[0] if found else None
+
+
+def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """``did you mean 'X'?`` for the closest candidate, or None."""
+    close = close_match(word, candidates, cutoff)
+    return f"did you mean '{close}'?" if close else None

@@ -1,34 +1,28 @@
-"""What ``enos destroy`` stops, phase by phase.
+"""What ``enos destroy`` stops: every service that started something, then OpenStack.
 
-Each later phase that leaves something running on the hosts registers here a function
-``stop(experiment, options) -> list[str]`` (what it stopped). They run in reverse phase order,
-for every phase that is done or was started (a phase interrupted half-way left things running
-too: it records ``<key>`` of ``STARTED`` in the state before it starts anything).
+Services (network emulation, benchmarks, and plug-ins) are stopped last registered first,
+each if :meth:`enos.services.base.Service.started` says something of it may run (its phase is
+done, or it was deployed, even half-way); then the deployer that deployed (or started to
+deploy: ``deployer_started`` in the state) the cloud stops it.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-# phase -> "module:function", in phase order.
-STOPPERS: dict[str, str] = {
-    "os": "enos.deployers:stop",
-    "tc": "enos.netem.apply:stop",
-}
-
-# phase -> the state key that says the phase started something.
-STARTED: dict[str, str] = {
-    "os": "deployer_started",
-}
+if TYPE_CHECKING:
+    from enos.experiment import Experiment
+    from enos.output import Output
 
 
-def run(exp: Any, opts: Any) -> list[str]:
-    stopped: list[str] = []
-    for phase, target in reversed(list(STOPPERS.items())):
-        started = phase in STARTED and exp.state.get(STARTED[phase])
-        if not exp.phase_done(phase) and not started:
-            continue
-        module, _, func = target.partition(":")
-        stopped += getattr(importlib.import_module(module), func)(exp, opts)
-    return stopped
+def run(exp: Experiment, out: Output) -> list[str]:
+    from enos import deployers, services
+
+    return services.stop_all(exp, out) + deployers.stop(exp, out)
+
+
+def forget_machines(exp: Experiment) -> None:
+    """Drop every phase that needs the machines (after they are released or replaced)."""
+    from enos import services
+
+    exp.forget("up", "os", "init", *services.phases())

@@ -200,21 +200,18 @@ def test_with_secrets_keeps_them(tmp_path: Path) -> None:
     assert SERVICE not in members(dest / "control-0.tar.gz")["etc/nova/nova.conf"].decode()
 
 
-def test_shaker_and_monitoring_archives(tmp_path: Path) -> None:
+def test_shaker_archive_and_bench_dir_kept_out_of_experiment(tmp_path: Path) -> None:
     exp = make_experiment(tmp_path)
     run = exp.path / "bench" / "20260101-000000-02-shaker-l3"
     run.mkdir()
     (run / "run.json").write_text(json.dumps({"type": "shaker"}))
     (run / "report.html").write_text("<html>shaker</html>\n")
-    (exp.path / "monitoring").mkdir()
-    (exp.path / "monitoring" / "cpu.csv").write_text("t,cpu\n0,1\n")
     backup.backup(exp, say=lambda _m: None)
     dest = exp.path / "backup"
     assert f"bench/{run.name}/report.html" in members(dest / "shaker.tar.gz")
     assert f"bench/{run.name}/report.html" not in members(dest / "rally.tar.gz")
-    assert "monitoring/cpu.csv" in members(dest / "monitoring.tar.gz")
-    assert not any(n.startswith("experiment/monitoring")
-                   for n in members(dest / "experiment.tar.gz"))
+    # The bench service archives its own directory: experiment.tar.gz leaves it out.
+    assert not any(n.startswith("experiment/bench") for n in members(dest / "experiment.tar.gz"))
 
 
 def test_redactor_lines() -> None:

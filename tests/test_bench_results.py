@@ -84,7 +84,7 @@ def test_rally_venv_path_follows_constraints() -> None:
 
 # -- Shaker ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(("cloud", "config", "expected"), [
-    (None, None, "native"),
+    (None, None, "unknown"),
     (None, {"deployer": "kolla"}, "kolla"),
     (None, {"deployer": {"type": "kolla"}}, "kolla"),
     ({"deployer": "native"}, {"deployer": {"type": "kolla"}}, "native"),

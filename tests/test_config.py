@@ -27,6 +27,10 @@ resources:
 """
 
 
+# The native deployer's options with their defaults, as a loaded file has them.
+NATIVE_DEFAULTS = {"type": "native", "fake_computes": 1, "api_workers": 2, "region": "RegionOne"}
+
+
 def load(tmp_path: Path, text: str) -> Config:
     path = tmp_path / "reservation.yaml"
     path.write_text(textwrap.dedent(text))
@@ -68,7 +72,7 @@ def test_no_provider_means_local_and_native(tmp_path: Path) -> None:
     assert config.provider_type == "local"
     assert config.provider["user"] == "root"
     assert config.provider["networks"][0]["roles"] == ["network_interface"]
-    assert config.deployer == {"type": "native"}
+    assert config.deployer == NATIVE_DEFAULTS
     assert config.data["registry"] == {"type": "none"}
     assert config.data["enable_monitoring"] is False
     assert config.data["kolla"] == {}
@@ -96,10 +100,10 @@ def test_local_accepts_labels_and_role_counts_mixed(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("deployer: native", {"type": "native"}),
+        ("deployer: native", NATIVE_DEFAULTS),
         ("deployer: kolla", {"type": "kolla"}),
-        ("deployer: {type: native, fake_computes: 3}", {"type": "native", "fake_computes": 3}),
-        ("deployer: {fake_computes: 2}", {"type": "native", "fake_computes": 2}),
+        ("deployer: {type: native, fake_computes: 3}", {**NATIVE_DEFAULTS, "fake_computes": 3}),
+        ("deployer: {fake_computes: 2}", {**NATIVE_DEFAULTS, "fake_computes": 2}),
     ],
 )
 def test_deployer_forms(tmp_path: Path, text: str, expected: dict[str, object]) -> None:
@@ -142,13 +146,13 @@ def test_symetric_spelling_is_normalized(tmp_path: Path) -> None:
           default_loss: 0.10
           constraints:
             - {src: grp1, dst: grp2, symetric: "yes"}
-            - {src: grp2, dst: grp1, delay: 5}
+            - {src: grp2, dst: grp1, delay: 5ms}
         """)
     nc = config.network_constraints
     assert nc["enable"] is True
     assert nc["default_loss"] == "0.10"
     assert nc["constraints"][0] == {"src": "grp1", "dst": "grp2", "symmetric": True}
-    assert nc["constraints"][1] == {"src": "grp2", "dst": "grp1", "delay": "5",
+    assert nc["constraints"][1] == {"src": "grp2", "dst": "grp1", "delay": "5ms",
                                     "symmetric": False}
 
 

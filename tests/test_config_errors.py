@@ -361,13 +361,13 @@ def test_registry_without_type(tmp_path: Path) -> None:
 
 def test_deployer_unknown(tmp_path: Path) -> None:
     error = error_of(tmp_path, f"resources: {ROLES}\ndeployer: nativ\n")
-    check(error, line=2, key="deployer", words="unknown value 'nativ'", hint="'native'")
+    check(error, line=2, key="deployer", words="unknown deployer 'nativ'", hint="'native'")
 
 
 def test_deployer_fake_computes(tmp_path: Path) -> None:
     error = error_of(tmp_path, f"resources: {ROLES}\ndeployer:\n  type: native\n"
                      "  fake_computes: 0\n")
-    check(error, line=4, key="deployer.fake_computes", words="at least 1")
+    check(error, line=4, key="deployer.fake_computes", words="between 1 and 1000")
 
 
 def test_deployer_option_typo(tmp_path: Path) -> None:
@@ -497,7 +497,7 @@ provider:
 
 def test_static_counts_instead_of_hosts(tmp_path: Path) -> None:
     error = error_of(tmp_path, STATIC + f"resources: {ROLES}\n")
-    check(error, line=5, key="resources.control", words="expected the list of hosts",
+    check(error, line=5, key="resources.control", words="expected the hosts of role",
           hint="*id001")
 
 
@@ -575,9 +575,9 @@ def test_static_too_many_eths(tmp_path: Path) -> None:
     check(error, line=3, key="provider.eths", words="one or two interface names")
 
 
-def test_static_topology_refused(tmp_path: Path) -> None:
-    error = error_of(tmp_path, STATIC + "topology:\n  g: {control: [{address: a}]}\n")
-    check(error, line=5, key="topology", words="does not take a topology")
+def test_static_topology_range_refused(tmp_path: Path) -> None:
+    error = error_of(tmp_path, STATIC + "topology:\n  g[1-2]: {control: [{address: a}]}\n")
+    check(error, line=6, key="topology.g[1-2]", words="not a group name for listed hosts")
 
 
 def test_local_networks_checked(tmp_path: Path) -> None:

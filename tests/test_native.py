@@ -11,13 +11,13 @@ import tarfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 
 from enos import deployers
 from enos.ansible.runner import ANSIBLE_CFG, HostFailure, RunResult, _bin
 from enos.bootstrap import spec_for
+from enos.config import loads_config
 from enos.config.spec import Config
 from enos.deployers import native
 from enos.errors import ConfigError, EnosError
@@ -28,33 +28,33 @@ SERVICES = native.FILES / "enos_services.py"
 SUPERVISOR = Path(deployers.__file__).parent.parent / "supervisor.py"
 
 
-def config(deployer: Any = None) -> Config:
-    data: dict[str, Any] = {"provider": {"type": "local"}}
+def config(tmp_path: Path, deployer: str | None = None) -> Config:
+    text = "provider: local\nresources: {control: 1, network: 1, compute: 1}\n"
     if deployer is not None:
-        data["deployer"] = deployer
-    return Config(path=Path("/x/reservation.yaml"), raw=data, data=data)
+        text += f"deployer: {deployer}\n"
+    return loads_config(text, tmp_path / "reservation.yaml")
 
 
-# -- options ---------------------------------------------------------------------------------
-def test_options_defaults_and_values() -> None:
-    assert native.options(config())["fake_computes"] == 1
-    assert native.options(config("native"))["type"] == "native"
-    opts = native.options(config({"type": "native", "fake_computes": 100, "api_workers": 1}))
+# -- options (checked when the file loads) -----------------------------------------------------
+def test_options_defaults_and_values(tmp_path: Path) -> None:
+    assert native.options(config(tmp_path))["fake_computes"] == 1
+    assert native.options(config(tmp_path, "native"))["type"] == "native"
+    opts = native.options(config(tmp_path, "{type: native, fake_computes: 100, api_workers: 1}"))
     assert (opts["fake_computes"], opts["api_workers"]) == (100, 1)
 
 
-@pytest.mark.parametrize("bad", [0, -1, "3", True, 1.5])
-def test_options_reject_bad_counts(bad: Any) -> None:
+@pytest.mark.parametrize("bad", ["0", "-1", "'3'", "true", "1.5", "1e20"])
+def test_options_reject_bad_counts(tmp_path: Path, bad: str) -> None:
     with pytest.raises(ConfigError, match="fake_computes"):
-        native.options(config({"type": "native", "fake_computes": bad}))
+        config(tmp_path, f"{{type: native, fake_computes: {bad}}}")
 
 
-def test_options_unknown_key_and_deployer() -> None:
+def test_options_unknown_key_and_deployer(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="fake_compute"):
-        native.options(config({"type": "native", "fake_compute": 2}))
-    with pytest.raises(ConfigError, match="unknown deployer 'nativ'.*|native"):
-        deployers.load(config({"type": "nativ"}))
-    assert deployers.load(config()) is native
+        config(tmp_path, "{type: native, fake_compute: 2}")
+    with pytest.raises(ConfigError, match="unknown deployer 'nativ'"):
+        config(tmp_path, "{type: nativ}")
+    assert isinstance(deployers.of(config(tmp_path)), native.NativeDeployer)
 
 
 # -- secrets and credentials -----------------------------------------------------------------
@@ -267,7 +267,7 @@ def test_phases_need_their_predecessor(tmp_path: Path, monkeypatch: pytest.Monke
 def test_stop_covers_an_interrupted_deployment(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[Path] = []
-    monkeypatch.setattr(native, "destroy", lambda config, exp, opts: calls.append(exp.path))
+    monkeypatch.setattr(native, "destroy", lambda exp, opts: calls.append(exp.path))
     exp = Experiment(tmp_path)
     exp.mark_done("up")
     assert deployers.stop(exp, SimpleNamespace()) == []  # nothing was ever started

@@ -2,17 +2,17 @@
 
 Into the backup directory (default ``<expdir>/backup/``):
 
-- ``<alias>.tar.gz`` per host: ``log/`` (every service's log), ``etc/`` (configuration) and
-  ``supervisor/`` (what ran, how) of the host's ``enos_root``. Local-testbed hosts share this
-  machine's filesystem and are read in place; other hosts are packed on the host and fetched
+- ``<alias>.tar.gz`` per host: what the deployer keeps under the host's ``enos_root``
+  (:attr:`enos.deployers.base.Deployer.host_paths`: ``log/``, ``etc/``, ``supervisor/``).
+  Hosts that share this machine (:attr:`enos.providers.base.Provider.shares_machine`) are read
+  in place; other hosts are packed on the host and fetched
   with Ansible (``playbooks/fetch.yml``);
 - ``experiment.tar.gz``: state.json, the reservation file, the inventory, admin-openrc,
-  clouds.yaml, cloud.json, Ansible logs... (the experiment directory without hosts/, bench/
-  and the backup itself; keys/ only with --with-secrets);
-- ``rally.tar.gz``: Rally's database (``bench/rally.db``), its configuration, and every Rally
-  run directory (results.json, report.html, rally.log, task, arguments);
-- ``shaker.tar.gz``: Shaker run directories; ``monitoring.tar.gz``: ``<expdir>/monitoring/``
-  (both only when they exist);
+  clouds.yaml, cloud.json, Ansible logs... (the experiment directory without hosts/, the
+  services' own directories and the backup itself; keys/ only with --with-secrets);
+- the archives of each service (:meth:`enos.services.base.Service.backup`), e.g. the bench
+  service's ``rally.tar.gz`` (Rally's database, configuration and every run directory) and
+  ``shaker.tar.gz``, when they hold anything;
 - ``manifest.json``: every archive with size and sha256, and every file in it with its size
   and sha256.
 
@@ -22,7 +22,6 @@ only the archives whose content changed; the others are left untouched.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -36,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from enos import services
 from enos.backup import archive
 from enos.backup.archive import ArchiveSpec, Member
 from enos.backup.redact import Redactor
@@ -49,9 +49,7 @@ if TYPE_CHECKING:
 HERE = Path(__file__).parent
 PLAYBOOK = HERE / "playbooks" / "fetch.yml"
 MANIFEST = "manifest.json"
-HOST_PATHS = ["log", "etc", "supervisor"]
 # Experiment-level entries kept out of experiment.tar.gz (archived on their own, or private).
-OWN_ARCHIVES = {"hosts", "bench", "monitoring"}
 SKIP_NAMES = {".lock", ".lock.cmd", "current"}
 SECRET_FILES = ("passwords.yml", "admin-openrc", "clouds.yaml")
 
@@ -103,7 +101,7 @@ def backup(exp: Experiment, dest: Path | None = None, *, with_secrets: bool = Fa
         specs: list[ArchiveSpec] = []
         for alias, root in roots.items():
             spec = ArchiveSpec(f"{alias}.tar.gz", "host", host=alias)
-            for sub in HOST_PATHS:
+            for sub in _host_paths(exp):
                 spec.members += archive.tree(root / sub, sub, with_secrets=with_secrets)
             if not with_secrets:
                 # Secrets of the configuration are replaced everywhere, logs included.
@@ -144,6 +142,25 @@ def backup(exp: Experiment, dest: Path | None = None, *, with_secrets: bool = Fa
     return result
 
 
+def _host_paths(exp: Experiment) -> list[str]:
+    """What the experiment's deployer keeps under each host's ``enos_root``."""
+    from enos import deployers, plugins
+    from enos.deployers.base import Deployer
+
+    name = deployers.recorded(exp)
+    if name and plugins.registered("deployer", name):
+        return list(deployers.load(name).host_paths)
+    return list(Deployer.host_paths)
+
+
+def _shares_machine(exp: Experiment) -> bool:
+    from enos import plugins
+
+    name = exp.state.get("provider")
+    return bool(name and plugins.registered("provider", name)
+                and plugins.load("provider", name).shares_machine)
+
+
 # -- hosts ----------------------------------------------------------------------------------
 def _host_roots(exp: Experiment, staging: Path, fetch: str, result: BackupResult, quiet: bool,
                 verbosity: int, say: Callable[[str], None], log_dir: Path) -> dict[str, Path]:
@@ -151,7 +168,7 @@ def _host_roots(exp: Experiment, staging: Path, fetch: str, result: BackupResult
     resources = exp.resources
     if resources is None:
         return {}
-    local_provider = exp.state.get("provider") == "local"
+    local_provider = _shares_machine(exp)
     roots: dict[str, Path] = {}
     remote: list[Host] = []
     for host in resources.hosts:
@@ -185,7 +202,7 @@ def _fetch(exp: Experiment, hosts: list[Host], staging: Path, result: BackupResu
     stage.mkdir()
     run = run_playbook(
         PLAYBOOK, exp.inventory_path, limit=",".join(h.alias for h in hosts),
-        extravars={"enos_backup_stage": str(stage), "enos_backup_paths": HOST_PATHS},
+        extravars={"enos_backup_stage": str(stage), "enos_backup_paths": _host_paths(exp)},
         title="backup fetch", log_dir=log_dir, quiet=quiet,
         verbosity=verbosity, check=False,
     )
@@ -225,10 +242,10 @@ def _unpack(packed: Path, root: Path) -> None:
                 os.utime(target, (member.mtime, member.mtime))
 
 
-# -- experiment, benchmarks, monitoring ------------------------------------------------------
+# -- experiment and services ------------------------------------------------------
 def _experiment_specs(exp: Experiment, dest: Path, with_secrets: bool) -> list[ArchiveSpec]:
     exclude = {dest}
-    for name in OWN_ARCHIVES | SKIP_NAMES:
+    for name in {"hosts"} | services.own_dirs() | SKIP_NAMES:
         exclude.add(exp.path / name)
     if not with_secrets:
         exclude.add(exp.keys_dir)
@@ -243,31 +260,7 @@ def _experiment_specs(exp: Experiment, dest: Path, with_secrets: bool) -> list[A
     if not with_secrets and exp.keys_dir.is_dir():
         experiment.notes.append("keys/ left out (private keys); --with-secrets keeps it")
 
-    bench = exp.path / "bench"
-    rally = ArchiveSpec("rally.tar.gz", "rally")
-    shaker = ArchiveSpec("shaker.tar.gz", "shaker")
-    if bench.is_dir():
-        for name in ("rally.db", "rally.conf", "rally-env.json"):
-            path = bench / name
-            if path.is_file():
-                rally.members.append(Member(f"bench/{name}", path,
-                                            archive.mode_for(path, name, with_secrets)))
-        rally.members += archive.tree(bench / "sessions", "bench/sessions",
-                                      with_secrets=with_secrets)
-        for run_dir in sorted(p for p in bench.iterdir() if p.is_dir() and p.name != "sessions"):
-            kind = _run_type(run_dir)
-            members = archive.tree(run_dir, f"bench/{run_dir.name}", with_secrets=with_secrets)
-            (shaker if kind == "shaker" else rally).members += members
-    monitoring = ArchiveSpec("monitoring.tar.gz", "monitoring")
-    monitoring.members = archive.tree(exp.path / "monitoring", "monitoring",
-                                      with_secrets=with_secrets)
-    return [experiment, rally, shaker, monitoring]
-
-
-def _run_type(run_dir: Path) -> str:
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        return str(json.loads((run_dir / "run.json").read_text()).get("type") or "rally")
-    return "rally"
+    return [experiment, *services.backup_specs(exp, with_secrets)]
 
 
 # -- manifest -------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ A Shaker scenario (``file`` is the alias of a scenario Shaker ships, such as
 ``openstack/dense_l3_east_west``) boots VMs from Shaker's image and measures traffic between
 them. Whether that can work depends on the deployment:
 
-- the ``native`` deployer runs Nova with the fake virt driver: no instance really boots, so
-  there is nothing to measure; its Shaker scenarios are skipped with that reason, up front;
+- a deployer whose servers are not real instances (``Deployer.real_instances`` is false, as
+  for the native deployer's fake virt driver) has nothing to measure; Shaker scenarios are
+  skipped with that reason, up front;
 - a deployment with real hypervisors can run Shaker; a runner for a deployer registers in
   :data:`RUNNERS` (deployer name -> factory), and ``enos bench`` uses it for the Shaker runs.
   None is registered in this version, so these runs are skipped, saying so.
@@ -20,8 +21,6 @@ from typing import Any, Protocol
 
 from enos.bench.results import RunOutcome
 from enos.bench.workload import Run
-
-FAKE_DRIVER_DEPLOYERS = {"native"}
 
 
 class ShakerRunner(Protocol):
@@ -54,12 +53,15 @@ def deployer_type(expdir: Path, state: dict[str, Any]) -> str:
         return section
     if isinstance(section, dict) and section.get("type"):
         return str(section["type"])
-    return "native"
+    return "unknown"
 
 
 def skip_reason(deployer: str) -> str | None:
     """Why Shaker scenarios cannot run on this deployment, or None if they can."""
-    if deployer in FAKE_DRIVER_DEPLOYERS:
+    from enos import plugins
+
+    if plugins.registered("deployer", deployer) and \
+            not plugins.load("deployer", deployer).real_instances:
         return (f"the '{deployer}' deployer runs Nova with the fake virt driver: no instance "
                 "really boots, so there is no data plane for Shaker to measure")
     if deployer not in RUNNERS:

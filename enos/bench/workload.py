@@ -21,14 +21,13 @@ For Shaker, ``file`` is the alias of a scenario shipped with Shaker
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from enos.errors import ConfigError
+from enos.errors import ConfigError, did_you_mean
 
 RUN_FILE = "run.yml"
 TYPES = ("rally", "shaker")
@@ -135,10 +134,10 @@ def expand(data: Any, directory: Path, lines: dict[str, int] | None = None) -> W
     for kind, desc in data.items():
         kind = str(kind)
         if kind not in TYPES:
-            close = difflib.get_close_matches(kind, TYPES, n=1)
+            close = did_you_mean(kind, TYPES)
             raise error(
                 f"unknown benchmark type '{kind}'", kind,
-                hint=(f"did you mean '{close[0]}'? " if close else "")
+                hint=(f"{close} " if close else "")
                 + f"enos runs {' and '.join(TYPES)} workloads",
             )
         if desc is None:
@@ -268,12 +267,12 @@ def _unknown_keys(desc: dict[str, Any], known: tuple[str, ...], where: str, work
     for key in desc:
         if key in known:
             continue
-        close = difflib.get_close_matches(str(key), known, n=1)
+        close = did_you_mean(str(key), known)
         line = lines.get(f"{where}.{key}")
         at = f"{source}:{line}" if line else source
         workload.warnings.append(
             f"{at}: '{where}.{key}' is not a key enos reads (known: {', '.join(known)})"
-            + (f"; did you mean '{close[0]}'?" if close else "; it is ignored")
+            + (f"; {close}" if close else "; it is ignored")
         )
 
 
@@ -284,9 +283,9 @@ def _file_hint(kind: str, directory: Path, wrong: str | None = None) -> str:
                      if p.name != RUN_FILE)
     hint = "give the scenario file's path relative to the workload directory"
     if wrong:
-        close = difflib.get_close_matches(wrong, present, n=1)
+        close = did_you_mean(wrong, present)
         if close:
-            return f"did you mean '{close[0]}'? " + hint
+            return f"{close} " + hint
     if present:
         hint += f"; the directory holds {', '.join(present[:10])}"
     return hint

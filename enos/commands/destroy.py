@@ -28,15 +28,14 @@ def command(opts: Options, hard: bool) -> None:
             name = exp.state.get("provider")
             if name:
                 provider = providers.load(name)
-                if hasattr(provider, "destroy"):
+                config = None
+                try:
+                    config = opts.load_config()
+                except EnosError:  # destroy works without a valid configuration
                     config = None
-                    try:
-                        config = opts.load_config()
-                    except EnosError:  # destroy works without a valid configuration
-                        config = None
-                    provider.destroy(config, exp, resources)
+                provider.destroy(config, exp, resources, opts)
             exp.set_resources(None)
-            exp.forget("up", "os", "init", "tc")
+            teardown.forget_machines(exp)
             opts.say(f"released the machines of {exp.path.name}", fg="green")
             opts.next_step("'enos up' acquires machines again; the results stay in "
                            f"{exp.path}")

@@ -12,6 +12,8 @@ from enos.commands.common import Options, pass_options
 
 def describe(exp: Any) -> dict[str, Any]:
     """The experiment as one mapping: the shape ``enos info --out json`` prints."""
+    from enos import services
+
     resources = exp.resources
     rsc: dict[str, list[dict[str, Any]]] = {}
     groups: dict[str, list[str]] = {}
@@ -32,6 +34,7 @@ def describe(exp: Any) -> dict[str, Any]:
         "networks": networks,
         "inventory": str(exp.inventory_path) if exp.inventory_path.exists() else None,
         "config": state.get("config", {}),
+        "services": services.info(exp),
     }
 
 

@@ -64,10 +64,9 @@ def command(options: Options, provider: str, output: str | None, force: bool) ->
 
     known = sample_providers()
     if provider not in known:
-        import difflib
+        from enos.errors import did_you_mean
 
-        close = difflib.get_close_matches(provider, known, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"providers: {', '.join(known)}"
+        hint = did_you_mean(provider, known) or f"providers: {', '.join(known)}"
         raise EnosError(f"no sample for provider '{provider}'", hint)
     text = sample(provider)
 

@@ -18,13 +18,21 @@ def _tags(value: str | None) -> list[str] | None:
 
 def run_os(opts: Options, tags: list[str] | None = None, reconfigure: bool = False) -> Any:
     """The ``os`` phase; the caller holds the experiment's lock."""
-    from enos import deployers
+    from enos import deployers, services
 
     config = opts.load_config()
     exp = opts.experiment("os")
     exp.need("up", "os")
-    deployer = deployers.load(config)
-    name = deployers.section(config)["type"]
+    deployer = deployers.of(config)
+    deployer.require_built()
+    name = deployer.name
+    if tags:
+        unknown = sorted(set(tags) - set(deployer.tags))
+        if unknown:
+            from enos.errors import EnosError
+
+            raise EnosError(f"unknown tag(s) {', '.join(unknown)}",
+                            f"tags of the {name} deployer: {', '.join(deployer.tags)}")
     start = time.monotonic()
     # Recorded before anything starts on the hosts, so that 'enos destroy' stops what a failed
     # or interrupted run left behind.
@@ -32,6 +40,8 @@ def run_os(opts: Options, tags: list[str] | None = None, reconfigure: bool = Fal
     what = f" (only {', '.join(tags)})" if tags else ""
     opts.say(f"enos os: deploying OpenStack with the {name} deployer{what} on {exp.path.name}")
     cloud = deployer.deploy(config, exp, opts, tags=tags, reconfigure=reconfigure)
+    if not tags:
+        cloud["services"] = services.deploy_enabled(config, exp, opts)
     seconds = round(time.monotonic() - start, 1)
     exp.mark_done("os", deployer=name, seconds=seconds, auth_url=cloud.get("auth_url"),
                   tags=tags or [], reconfigure=reconfigure)
@@ -54,8 +64,8 @@ def run_os(opts: Options, tags: list[str] | None = None, reconfigure: bool = Fal
               help="Only rewrite the configurations and restart the services whose "
                    "configuration changed (no package or virtualenv check).")
 @click.option("-t", "--tags", metavar="TAGS",
-              help="Only these services, comma-separated: mariadb, rabbitmq, memcached, "
-                   "keystone, glance, placement, nova, neutron.")
+              help="Only these services, comma-separated (the native deployer's: mariadb, "
+                   "rabbitmq, memcached, keystone, glance, placement, nova, neutron).")
 @click.option("--pull", is_flag=True, hidden=True,
               help="Accepted for compatibility; the native deployer has no image to pull.")
 @pass_options

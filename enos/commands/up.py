@@ -21,7 +21,7 @@ def command(opts: Options, force_deploy: bool) -> None:
     and the 'current' link to it; -e DIR works on another one. Rerunning converges: machines
     that exist are kept and checked again.
     """
-    from enos import providers
+    from enos import providers, teardown
     from enos.ansible import inventory
     from enos.ansible.runner import run_playbook
     from enos.errors import EnosError
@@ -29,13 +29,7 @@ def command(opts: Options, force_deploy: bool) -> None:
 
     config = opts.load_config()
     provider = providers.load(config.provider_type)
-    if not hasattr(provider, "init"):
-        raise EnosError(
-            f"{config.path}: provider '{config.provider_type}' is valid, but acquiring its "
-            "machines is not built in this version of enos",
-            "run the same resources on this machine with 'provider: local', or describe "
-            "existing machines with 'provider: static'",
-        )
+    provider.require_built()
     if opts.env and not Path(opts.env).exists():
         exp = Experiment.create(opts.cwd, opts.env)  # `enos up -e NEW_DIR` starts it there
     else:
@@ -56,9 +50,9 @@ def command(opts: Options, force_deploy: bool) -> None:
                  f"in {exp.path}")
         # Recorded first, so that 'enos destroy --hard' cleans up after an interrupted init.
         exp.update(provider=config.provider_type, config_file=str(config.path))
-        resources = provider.init(config, exp, force=force_deploy)
+        resources = provider.init(config, exp, opts, force=force_deploy)
         if force_deploy:
-            exp.forget("up", "os", "init", "tc")
+            teardown.forget_machines(exp)
         exp.update(provider=config.provider_type, config_file=str(config.path),
                    config=config.data)
         exp.set_resources(resources)

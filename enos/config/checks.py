@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from enos import errors
 from enos.config.spec import nearest_line
 from enos.errors import ConfigError
 
@@ -17,11 +18,9 @@ FALSE_WORDS = {"no", "false", "off", "n"}
 
 
 def close_match(word: str, candidates: Iterable[str], cutoff: float = 0.8) -> str | None:
-    """The candidate ``word`` is most likely a typo of, if any."""
-    import difflib
-
-    found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
-    return found[0] if found else None
+    """The candidate ``word`` is most likely a typo of, if any (strict by default: an unknown
+    key close to a known one is an error)."""
+    return errors.close_match(word, candidates, cutoff)
 
 
 def type_name(value: Any) -> str:
@@ -167,6 +166,24 @@ class Checker:
                 self.warn(join(key, text), f"unknown key '{text}' (kept as is); known keys: "
                           + ", ".join(known))
         return unknown
+
+
+def check_like(default: Any, value: Any, key: str, ck: Checker) -> Any:
+    """``value`` checked against the kind of its default (boolean, number, mapping, list,
+    text); a required key (default None) must be a scalar."""
+    if isinstance(default, bool):
+        return ck.boolean(value, key)
+    if isinstance(default, int):
+        return ck.integer(value, key, 0)
+    if isinstance(default, dict):
+        return ck.mapping(value, key)
+    if isinstance(default, list):
+        if isinstance(value, str):
+            return [value]
+        return ck.listing(value, key)
+    if isinstance(default, str) or default is None:
+        return ck.text(value, key)
+    return value
 
 
 def join(path: str, key: object) -> str:

@@ -5,11 +5,17 @@ documentation) plus ``deployer``. :func:`load_config` is the only entry point ph
 
 Sections and what is checked:
 
-- ``provider``: a name or a mapping with ``type``; defaults to ``local``. The provider's
-  ``DEFAULT_CONFIG`` is overlaid by the user's keys; a key whose default is None is required.
-- ``resources`` / ``topology`` / ``provider.resources``: see :mod:`enos.config.resources`.
-- ``registry``, ``network_constraints``, ``deployer``, ``patches``: see
-  :mod:`enos.config.sections`.
+- ``provider``: a name or a mapping with ``type``; defaults to ``local``. The provider plug-in
+  (:class:`enos.providers.base.Provider`) owns the section: its ``defaults`` are overlaid by
+  the user's keys (a key whose default is None is required), its ``check_section`` checks
+  its own keys, and its ``read_layout`` reads ``resources`` / ``topology`` /
+  ``provider.resources`` (see :mod:`enos.config.resources`).
+- ``deployer``: the deployer plug-in named by ``type`` (default: the provider's
+  ``default_deployer``) checks its options (:meth:`enos.deployers.base.Deployer.check_section`).
+- a section owned by a service (``network_constraints``: the network emulation), checked by
+  :meth:`enos.services.base.Service.check_section`, which also reads its units: the parsed
+  form is ``Config.parsed[section]``.
+- ``registry``, ``patches``: see :mod:`enos.config.sections`.
 - ``inventory``: a path relative to the file's directory; it must exist.
 - ``kolla`` (free mapping), ``kolla_repo``, ``kolla_ref``, ``kolla-ansible``,
   ``docker_version``, ``enable_monitoring``, ``hosts`` (YAML anchors only).
@@ -23,16 +29,20 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from enos.config import resources as res
+from enos import services
 from enos.config import sections
-from enos.config.checks import Checker
+from enos.config.checks import Checker, check_like
 from enos.config.spec import Config, display_path
 from enos.config.yamlio import parse
 from enos.errors import ConfigError, EnosError
 
+if TYPE_CHECKING:
+    from enos.deployers.base import Deployer
+    from enos.providers.base import Provider
+
+# The top-level keys enos reads besides the sections that services own.
 TOP_LEVEL_KEYS = (
     "provider",
     "resources",
@@ -47,7 +57,6 @@ TOP_LEVEL_KEYS = (
     "kolla-ansible",
     "docker_version",
     "patches",
-    "network_constraints",
     "deployer",
 )
 
@@ -55,9 +64,8 @@ TOP_LEVEL_KEYS = (
 # file next to it, the default template is used, as the original did.
 DOCUMENTED_INVENTORY = "inventories/inventory.sample"
 
-# Keys every provider understands besides its DEFAULT_CONFIG.
+# Keys every provider understands besides its own.
 _COMMON_PROVIDER_KEYS = ("type", "resources")
-_STATIC_PROVIDER_KEYS = ("networks", "network", "eths", "user")
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -100,10 +108,11 @@ def loads_config(text: str, path: str | os.PathLike[str]) -> Config:
                        "start from a sample: `enos new -o -`")
 
     data: dict[str, Any] = _string_keys(raw)
-    ck.known_keys(data, "", TOP_LEVEL_KEYS)
+    owned = services.sections()
+    ck.known_keys(data, "", (*TOP_LEVEL_KEYS, *owned))
 
-    name, module = _provider(data, ck)
-    data["deployer"] = sections.deployer(data.get("deployer"), name, ck)
+    provider = _provider(data, ck)
+    data["deployer"] = _deployer(data, provider, ck)
     data["registry"] = sections.registry(data.get("registry"), ck)
     data["enable_monitoring"] = (
         ck.boolean(data["enable_monitoring"], "enable_monitoring")
@@ -117,11 +126,11 @@ def loads_config(text: str, path: str | os.PathLike[str]) -> Config:
                        "write `hosts: {1: &id001 {address: 10.0.0.1}}` or remove the key")
     inventory = _inventory(data.get("inventory"), path.parent, ck)
 
-    layout = res.read(data, name, module, path.parent, ck)
-    if "network_constraints" in data:
-        data["network_constraints"] = sections.network_constraints(
-            data["network_constraints"], layout.groups, ck
-        )
+    layout = provider.read_layout(data, path.parent, ck)
+    parsed: dict[str, Any] = {}
+    for key, service in owned.items():
+        if key in data:
+            data[key], parsed[key] = service.check_section(data[key], layout.groups, ck)
 
     config = Config(
         path=path,
@@ -133,10 +142,9 @@ def loads_config(text: str, path: str | os.PathLike[str]) -> Config:
         inventory=inventory,
         lines=dict(doc.lines),
         warnings=ck.warnings,
+        parsed=parsed,
     )
-    check = getattr(module, "validate", None)
-    if check is not None:
-        check(config)
+    provider.validate(config)
     return config
 
 
@@ -150,55 +158,44 @@ def _string_keys(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-# -- provider -----------------------------------------------------------------------------
-def _load_provider(name: str, ck: Checker) -> ModuleType | SimpleNamespace:
-    from enos import providers
+# -- provider and deployer -----------------------------------------------------------------
+def _plugin(kind: str, name: str, key: str, ck: Checker) -> Any:
+    from enos import plugins
 
     try:
-        return providers.load(name)
+        return plugins.load(kind, name)
     except EnosError as exc:
-        raise ck.error("provider.type" if "provider.type" in ck.lines else "provider",
-                       exc.message, exc.hint) from None
-    except ModuleNotFoundError as exc:
-        if exc.name != providers.PROVIDERS.get(name):
-            raise
-        # A registered provider whose module is not there: its schema has no defaults.
-        return SimpleNamespace(DEFAULT_CONFIG={}, LABEL="label")
+        raise ck.error(key, exc.message, exc.hint) from None
 
 
-def _provider(data: dict[str, Any], ck: Checker) -> tuple[str, ModuleType | SimpleNamespace]:
+def _provider(data: dict[str, Any], ck: Checker) -> Provider:
     """Set ``data['provider']`` to the provider's defaults overlaid by the user's mapping."""
-    from enos.providers import DEFAULT_PROVIDER, names
+    from enos.providers import DEFAULT_PROVIDER
 
     value = data.get("provider", DEFAULT_PROVIDER)
-    known = ", ".join(names())
+    example = "`provider: local` or `provider: {type: g5k, ...}`"
     if isinstance(value, str):
         user: dict[str, Any] = {"type": value}
     elif isinstance(value, dict):
         user = dict(value)
         if user.get("type") is None:
             raise ck.error("provider", "the provider mapping has no 'type'",
-                           f"add `type: NAME` under provider: ({known})")
+                           "add `type: NAME` under provider:, e.g. `type: local`")
     else:
         raise ck.error("provider", "expected a provider name or a mapping with 'type'",
-                       f"write `provider: local` or `provider: {{type: g5k, ...}}` ({known})")
+                       f"write {example}")
     name = ck.string(user["type"], "provider.type", "a provider name")
-    module = _load_provider(name, ck)
-    defaults: dict[str, Any] = module.DEFAULT_CONFIG
+    key = "provider.type" if "provider.type" in ck.lines else "provider"
+    provider: Provider = _plugin("provider", name, key, ck)
+    defaults = provider.defaults
 
-    known_keys = set(defaults) | set(_COMMON_PROVIDER_KEYS) | set(getattr(module, "KEYS", ()))
-    if name == "static":
-        known_keys |= set(_STATIC_PROVIDER_KEYS)
-    ck.known_keys(user, "provider", sorted(known_keys))
+    known_keys = set(defaults) | set(_COMMON_PROVIDER_KEYS) | set(provider.keys)
+    ck.known_keys(user, "provider", sorted(known_keys), warn=True)
 
     for key, default in defaults.items():
-        if key in user and default is not None and user[key] is not None:
-            user[key] = _like(default, user[key], f"provider.{key}", ck)
-
-    if name == "static":
-        res.static_networks(user, ck)
-    elif name == "local" and "networks" in user:
-        user["networks"] = res.networks(user["networks"], "provider.networks", ck)
+        if key in user and user[key] is not None:
+            user[key] = check_like(default, user[key], f"provider.{key}", ck)
+    provider.check_section(user, ck)
     merged: dict[str, Any] = {"type": name}
     merged.update(copy.deepcopy(defaults))
     merged.update(user)
@@ -213,22 +210,24 @@ def _provider(data: dict[str, Any], ck: Checker) -> tuple[str, ModuleType | Simp
                 f"write the provider as a mapping: `provider: {{type: {name}, {keys}}}`")
         raise ck.error("provider", f"the {name} provider needs {names_}", hint)
     data["provider"] = merged
-    return name, module
+    return provider
 
 
-def _like(default: Any, value: Any, key: str, ck: Checker) -> Any:
-    """``value`` checked against the kind of its default (boolean, mapping, list, text)."""
-    if isinstance(default, bool):
-        return ck.boolean(value, key)
-    if isinstance(default, dict):
-        return ck.mapping(value, key)
-    if isinstance(default, list):
-        if isinstance(value, str):
-            return [value]
-        return ck.listing(value, key)
-    if isinstance(default, str):
-        return ck.text(value, key)
-    return value
+def _deployer(data: dict[str, Any], provider: Provider, ck: Checker) -> dict[str, Any]:
+    """``native``, ``kolla`` or ``{type: native, fake_computes: 2, ...}`` -> a mapping with
+    ``type`` first and the deployer's checked options."""
+    value = data.get("deployer")
+    if value is None:
+        value = {}
+    elif isinstance(value, str):
+        value = {"type": value}
+    section = ck.mapping(value, "deployer", "`deployer: native` or `deployer: {type: native}`")
+    name = section.get("type")
+    key = "deployer.type" if "deployer.type" in ck.lines else "deployer"
+    name = provider.default_deployer if name is None else ck.string(name, key, "a deployer name")
+    deployer: Deployer = _plugin("deployer", name, key, ck)
+    options = deployer.check_section({k: v for k, v in section.items() if k != "type"}, data, ck)
+    return {"type": name, **options}
 
 
 # -- small top-level sections ---------------------------------------------------------------

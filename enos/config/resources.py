@@ -20,12 +20,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from enos.config.checks import Checker, join, type_name
 from enos.config.ranges import RangeError, expand_group
 from enos.config.spec import MachineSpec
 from enos.model import BASE_ROLES, NETWORK_INTERFACE, NEUTRON_EXTERNAL_INTERFACE
+
+if TYPE_CHECKING:
+    from enos.providers.base import Provider
 
 NETWORK_KEYS = ("roles", "role", "cidr", "gateway", "dns", "start", "end", "extra_ips", "extra")
 HOST_KEYS = ("address", "alias", "user", "keyfile", "port", "extra")
@@ -48,30 +51,16 @@ class Layout:
     groups: list[str] = field(default_factory=list)
 
 
-def read(data: dict[str, Any], provider: str, module: Any, cwd: Path, ck: Checker) -> Layout:
-    """The layout of ``data`` (whose ``provider`` is already merged)."""
+def read_machines(data: dict[str, Any], provider: Provider, ck: Checker) -> Layout:
+    """The machines ``data`` (whose ``provider`` is already merged) asks a testbed for."""
     advanced = data["provider"].get("resources")
     has_resources = "resources" in data
     has_topology = "topology" in data
-    local = provider == "local"
-    example = _example(provider, getattr(module, "EXAMPLE_LABEL", None))
+    local = provider.takes_role_counts
+    example = provider.example()
 
     layout = Layout()
-    if provider == "static":
-        if advanced is not None:
-            raise ck.error("provider.resources", "the static provider has no advanced syntax",
-                           "list the hosts of each role under the top-level `resources:`")
-        if has_topology:
-            raise ck.error("topology", "the static provider does not take a topology",
-                           "list the hosts of each role under `resources:` instead")
-        if not has_resources:
-            raise ck.error("", "no resources: the static provider needs the hosts of each role",
-                           "add `resources: {control: [{address: 10.0.0.1}], network: [...], "
-                           "compute: [...]}`")
-        user = data["provider"].get("user") or "root"
-        layout.static_hosts = _static_hosts(data["resources"], user, cwd, ck)
-        where = "resources"
-    elif advanced is not None:
+    if advanced is not None:
         if has_resources or has_topology:
             other = "resources" if has_resources else "topology"
             raise ck.error(other, f"both provider.resources and {other} describe the machines",
@@ -93,17 +82,8 @@ def read(data: dict[str, Any], provider: str, module: Any, cwd: Path, ck: Checke
     else:
         raise ck.error("", "no resources: the file does not say which machines to use",
                        f"add e.g. {example}")
-    _check_roles(layout, where, example, ck)
+    check_roles(layout, where, example, ck)
     return layout
-
-
-def _example(provider: str, label: str | None) -> str:
-    roles = "{control: 1, network: 1, compute: 1}"
-    if provider == "local":
-        return f"`resources: {roles}`"
-    if provider == "static":
-        return "`resources: {control: [{address: 10.0.0.1}]}`"
-    return f"`resources: {{{label or 'LABEL'}: {roles}}}`"
 
 
 def _name(value: Any, key: str, ck: Checker, what: str) -> str:
@@ -113,7 +93,7 @@ def _name(value: Any, key: str, ck: Checker, what: str) -> str:
     return value
 
 
-def _check_roles(layout: Layout, where: str, example: str, ck: Checker) -> None:
+def check_roles(layout: Layout, where: str, example: str, ck: Checker) -> None:
     have = {role for spec in layout.machines for role in spec.roles}
     have |= {role for role, hosts in layout.static_hosts.items() if hosts}
     missing = [role for role in BASE_ROLES if role not in have]
@@ -404,20 +384,29 @@ def static_networks(user: dict[str, Any], ck: Checker) -> None:
 
 
 # -- static hosts --------------------------------------------------------------------------
-def _static_hosts(value: Any, user: str, cwd: Path, ck: Checker) -> dict[str, list[dict[str, Any]]]:
-    rsc = ck.mapping(value, "resources", "`resources: {control: [{address: 10.0.0.1}]}`")
+def static_hosts(value: Any, user: str, cwd: Path, ck: Checker, key: str = "resources",
+                 group: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """``{ROLE: [HOST, ...]}`` or ``{ROLE: HOST}``: the hosts of each role, checked. With a
+    ``group`` (a topology group), each host entry records it under ``group``."""
+    rsc = ck.mapping(value, key, "`{control: [{address: 10.0.0.1}]}`")
     out: dict[str, list[dict[str, Any]]] = {}
     for role, hosts in rsc.items():
-        rkey = join("resources", role)
+        rkey = join(key, role)
         role = _name(role, rkey, ck, "a role name")
+        if isinstance(hosts, dict):
+            hosts = [hosts]
         if not isinstance(hosts, list):
-            raise ck.error(rkey, f"expected the list of hosts of role '{role}', got "
+            raise ck.error(rkey, f"expected the hosts of role '{role}', got "
                            f"{type_name(hosts)}",
-                           "the static provider lists hosts: `control: [{address: 10.0.0.1}]` "
-                           "or `control: [*id001]` with an anchor in `hosts:`")
+                           "the static provider lists hosts: `control: [{address: 10.0.0.1}]`, "
+                           "`control: {address: 10.0.0.1}` or `control: [*id001]` with an "
+                           "anchor in `hosts:`")
         if not hosts:
             raise ck.error(rkey, f"no host for role '{role}'", "list at least one host")
         out[role] = [_host(host, join(rkey, i), user, cwd, ck) for i, host in enumerate(hosts)]
+        if group is not None:
+            for entry in out[role]:
+                entry["group"] = group
     return out
 
 

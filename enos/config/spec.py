@@ -57,7 +57,10 @@ class Config:
     - ``inventory``: the user's inventory file (absolute), or None for the default template.
     - ``lines``: dotted key path -> 1-based line in the file, for errors raised by later phases.
     - ``warnings``: what looked odd but is accepted (printed by ``enos validate``).
-    - ``deployer``: ``data['deployer']``, a mapping with ``type`` (native or kolla) and options.
+    - ``deployer``: ``data['deployer']``, a mapping with ``type`` (the deployer plug-in's name)
+      and its checked options.
+    - ``parsed``: section -> what its owning service read from it (units, expanded groups),
+      e.g. ``parsed['network_constraints']`` is the network emulation's matrix.
 
     Later phases raise errors about the file with :meth:`error`, which names the file and line.
     """
@@ -71,6 +74,7 @@ class Config:
     inventory: Path | None = None
     lines: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    parsed: dict[str, Any] = field(default_factory=dict)
 
     @property
     def cwd(self) -> Path:

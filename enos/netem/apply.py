@@ -19,8 +19,8 @@ from enos.netem.plan import HostPlan
 from enos.utils.fs import atomic_write
 
 if TYPE_CHECKING:
-    from enos.commands.common import Options
     from enos.experiment import Experiment
+    from enos.output import Output
 
 PLAYBOOK = Path(__file__).parent / "playbooks" / "tc.yml"
 
@@ -91,7 +91,7 @@ def _lacking_error(msg: str, plans: list[HostPlan], rate_only: bool) -> EnosErro
                      + "\n".join(lines), hint)
 
 
-def _run(exp: Experiment, opts: Options, directory: Path, title: str, *, rate_only: bool,
+def _run(exp: Experiment, opts: Output, directory: Path, title: str, *, rate_only: bool,
          retry: str, plans: list[HostPlan], tags: list[str] | None = None) -> RunResult:
     result = run_playbook(
         PLAYBOOK, exp.inventory_path, extravars={"enos_tc_dir": str(directory)},
@@ -127,7 +127,7 @@ def _run(exp: Experiment, opts: Options, directory: Path, title: str, *, rate_on
                     f"{hint}; Ansible's full output is in {result.log}")
 
 
-def enforce(exp: Experiment, opts: Options, plans: list[HostPlan], *,
+def enforce(exp: Experiment, opts: Output, plans: list[HostPlan], *,
             rate_only: bool) -> RunResult:
     """Probe every host, then replace its rules (one Ansible run)."""
     directory = write_plans(exp, plans, rate_only=rate_only)
@@ -136,14 +136,14 @@ def enforce(exp: Experiment, opts: Options, plans: list[HostPlan], *,
                       "run 'enos tc' again (it replaces the rules) or 'enos tc --reset'")
 
 
-def remove(exp: Experiment, opts: Options, plans: list[HostPlan]) -> RunResult:
+def remove(exp: Experiment, opts: Output, plans: list[HostPlan]) -> RunResult:
     """Remove enos's rules from every interface the hosts have."""
     directory = write_plans(exp, plans, rate_only=True, reset=True)
     return _run(exp, opts, directory, "tc reset", rate_only=True, tags=["apply"], plans=plans,
                 retry="fix the host, then run 'enos tc --reset' again")
 
 
-def stop(exp: Experiment, opts: Options) -> list[str]:
+def stop(exp: Experiment, opts: Output) -> list[str]:
     """The ``enos destroy`` stopper of the tc phase: remove every rule."""
     from enos.netem.constraints import Matrix
     from enos.netem.plan import host_plans

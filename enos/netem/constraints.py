@@ -24,7 +24,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from enos.config.ranges import RangeError, expand_group
-from enos.errors import ConfigError
 from enos.model import NETWORK_INTERFACE
 from enos.netem.units import (
     ErrorFactory,
@@ -114,65 +113,47 @@ class Matrix:
         return out
 
 
-def _error_factory(config: Config) -> ErrorFactory:
-    def make(key: str, message: str, hint: str) -> ConfigError:
-        return config.error(key, message, hint)
-
-    return make
-
-
-def _groups(name: str, key: str, known: list[str], error: ErrorFactory) -> list[str]:
+def _groups(name: str) -> list[str]:
+    """The groups of a name or range the section check has already checked."""
     try:
-        names = expand_group(name)
-    except RangeError as exc:
-        raise error(key, str(exc), exc.hint) from None
-    for group in names:
-        if group not in known:
-            raise error(key, f"no group '{group}' in the topology",
-                        f"groups of the topology: {', '.join(known) or 'none'}")
-    return names
+        return expand_group(name)
+    except RangeError:  # pragma: no cover - refused when the file was loaded
+        return []
 
 
-def _networks(value: Any, key: str, error: ErrorFactory) -> list[str]:
+def _networks(value: Any) -> list[str]:
     if value is None:
         return list(DEFAULT_NETWORKS)
-    names = [value] if isinstance(value, str) else value
-    if not isinstance(names, list) or not names or not all(
-            isinstance(n, str) and n for n in names):
-        raise error(key, "expected a list of network roles",
-                    "write e.g. `networks: [network_interface, neutron_external_interface]`, "
-                    "or `networks: all`")
+    names = [value] if isinstance(value, str) else list(value)
     if ALL_NETWORKS in names:
         return [ALL_NETWORKS]
     return list(dict.fromkeys(names))
 
 
 def build_matrix(config: Config) -> Matrix:
-    """The group matrix of ``config``'s network constraints; a ConfigError names bad keys."""
-    nc = config.network_constraints
-    if nc is None:
+    """The group matrix of ``config``'s network constraints, computed when the file was
+    loaded; a ConfigError when the file has no such section."""
+    matrix = config.parsed.get(KEY)
+    if matrix is None:
         raise config.error(
             "", "the file has no network_constraints section",
             "add `network_constraints: {enable: true, default_delay: 25ms, default_rate: "
             "100mbit, default_loss: 0%}` and describe the machines under `topology:`")
-    return matrix_of(nc, config.groups, _error_factory(config))
+    assert isinstance(matrix, Matrix)
+    return matrix
 
 
 def matrix_of(nc: dict[str, Any], groups: list[str], error: ErrorFactory) -> Matrix:
-    """Like :func:`build_matrix` for a normalized section and the topology's group names."""
+    """The matrix of a section :func:`enos.netem.section.check` normalized: units are read
+    here (a ConfigError through ``error`` names the key), pairs are computed."""
     enable = bool(nc.get("enable", True))
-    networks = _networks(nc.get("networks"), f"{KEY}.networks", error)
+    networks = _networks(nc.get("networks"))
     if not enable:
         return Matrix(enable=False, networks=networks)
     if not groups:
         raise error(KEY, "network constraints apply between topology groups, and the file "
                     "has none", "describe the machines under `topology:` instead of "
                     "`resources:`")
-    for name in ("default_delay", "default_rate", "default_loss"):
-        if nc.get(name) is None:
-            raise error(KEY, f"'{name}' is missing",
-                        f"add `{name}: ...` under network_constraints: (the three default_* "
-                        "values are mandatory when enable is true)")
     default = Rule(
         parse_delay(nc["default_delay"], f"{KEY}.default_delay", error),
         parse_rate(nc["default_rate"], f"{KEY}.default_rate", error),
@@ -180,7 +161,7 @@ def matrix_of(nc: dict[str, Any], groups: list[str], error: ErrorFactory) -> Mat
     )
     excluded: list[str] = []
     for i, name in enumerate(nc.get("except") or []):
-        for g in _groups(str(name), f"{KEY}.except.{i}", groups, error):
+        for g in _groups(str(name)):
             if g not in excluded:
                 excluded.append(g)
 
@@ -189,8 +170,8 @@ def matrix_of(nc: dict[str, Any], groups: list[str], error: ErrorFactory) -> Mat
     self_groups: set[str] = set()
     for i, entry in enumerate(entries):
         key = f"{KEY}.constraints.{i}"
-        srcs = _groups(str(entry["src"]), f"{key}.src", groups, error)
-        dsts = _groups(str(entry["dst"]), f"{key}.dst", groups, error)
+        srcs = _groups(str(entry["src"]))
+        dsts = _groups(str(entry["dst"]))
         over: dict[str, Any] = {}
         if entry.get("delay") is not None:
             over["delay_ms"] = parse_delay(entry["delay"], f"{key}.delay", error)
@@ -199,11 +180,7 @@ def matrix_of(nc: dict[str, Any], groups: list[str], error: ErrorFactory) -> Mat
         if entry.get("loss") is not None:
             over["loss_pct"] = parse_loss(entry["loss"], f"{key}.loss", error)
         if entry.get("network") is not None:
-            net = entry["network"]
-            if not isinstance(net, str) or not net:
-                raise error(f"{key}.network", "expected one network role",
-                            "write e.g. `network: neutron_external_interface`")
-            over["networks"] = (net,)
+            over["networks"] = (str(entry["network"]),)
         sym = bool(entry.get("symmetric", entry.get("symetric", False)))
         self_groups |= {s for s in srcs if s in dsts}
         expanded.append((i, srcs, dsts, {"over": over, "sym": sym}))

@@ -2,17 +2,17 @@
 
 Its configuration schema and defaults are those of the reference documentation, so a
 reservation.yaml written for it validates. Acquiring machines on this testbed is not built yet
-(the module has no ``init``): ``enos up`` says so. The same ``resources`` run on this machine by
+(its class cannot acquire): ``enos up`` says so. The same ``resources`` run on this machine by
 changing only ``provider: local``.
 """
 
-LABEL = "node type"
-EXAMPLE_LABEL = "compute_haswell"
+from __future__ import annotations
 
-# Keys understood besides DEFAULT_CONFIG.
-KEYS = ("prefix",)
+from typing import Any, ClassVar
 
-DEFAULT_CONFIG = {
+from enos.providers.base import Provider
+
+DEFAULTS: dict[str, Any] = {
     "lease_name": "enos-lease",
     "image": "CC-Ubuntu16.04",
     "user": "cc",
@@ -25,3 +25,11 @@ DEFAULT_CONFIG = {
     # required
     "key_name": None,
 }
+
+
+class ChameleonBaremetalProvider(Provider):
+    label = "node type"
+    example_label = "compute_haswell"
+    defaults: ClassVar[dict[str, Any]] = DEFAULTS
+    keys = ("prefix",)
+    can_acquire = False

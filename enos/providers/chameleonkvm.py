@@ -2,17 +2,17 @@
 
 Its configuration schema and defaults are those of the reference documentation, so a
 reservation.yaml written for it validates. Acquiring machines on this testbed is not built yet
-(the module has no ``init``): ``enos up`` says so. The same ``resources`` run on this machine by
+(its class cannot acquire): ``enos up`` says so. The same ``resources`` run on this machine by
 changing only ``provider: local``.
 """
 
-LABEL = "flavor"
-EXAMPLE_LABEL = "m1.medium"
+from __future__ import annotations
 
-# Keys understood besides DEFAULT_CONFIG.
-KEYS = ("prefix",)
+from typing import Any, ClassVar
 
-DEFAULT_CONFIG = {
+from enos.providers.base import Provider
+
+DEFAULTS: dict[str, Any] = {
     "configure_network": True,
     "network": {"name": "enos-network"},
     "subnet": {"name": "enos-subnet", "cidr": "10.87.23.0/24"},
@@ -24,3 +24,11 @@ DEFAULT_CONFIG = {
     # required
     "key_name": None,
 }
+
+
+class ChameleonKvmProvider(Provider):
+    label = "flavor"
+    example_label = "m1.medium"
+    defaults: ClassVar[dict[str, Any]] = DEFAULTS
+    keys = ("prefix",)
+    can_acquire = False

@@ -25,19 +25,21 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from enos.config import resources as res
 from enos.errors import EnosError
-from enos.model import NETWORK_INTERFACE, Host, Network, Resources
+from enos.model import Host, Network, Resources
+from enos.providers.base import Provider
 from enos.utils.fs import atomic_write, write_private
 
 if TYPE_CHECKING:
+    from enos.config.checks import Checker
     from enos.config.spec import Config
     from enos.experiment import Experiment
+    from enos.output import Output
 
-LABEL = "any label (cluster, size or flavor names are accepted and ignored)"
-
-DEFAULT_CONFIG = {
+DEFAULTS: dict[str, Any] = {
     # The networks the hosts are attached to, one bridge each. Host addresses are taken from
     # the start of the range, the upper half is left free for VIPs and floating IPs.
     "networks": [
@@ -51,57 +53,62 @@ SSHD = "/usr/sbin/sshd"
 FIRST_HOST_OFFSET = 10  # .1 is the gateway; hosts start at .10
 
 
-def validate(config: Config) -> None:
-    """Check the networks of the provider section (cidrs, roles) before anything is created."""
-    nets = config.provider.get("networks")
-    if not isinstance(nets, list) or not nets:
-        raise EnosError(
-            f"{config.path}: provider.networks must be a non-empty list of {{roles, cidr}}",
-            "remove provider.networks to use the defaults",
-        )
-    _networks(config)
+MIN_PREFIX, MAX_PREFIX = 16, 28
+
+
+def check_networks(section: dict[str, Any], ck: Checker) -> None:
+    """``provider.networks``: IPv4 ranges of /16 to /28, one with network_interface, each
+    role once, no overlap. Normalized in place (by :func:`enos.config.resources.networks`)."""
+    key = "provider.networks"
+    if "networks" not in section:
+        return
+    nets = res.networks(section["networks"], key, ck)
+    if not nets:
+        raise ck.error(key, "no network given", "remove provider.networks to use the defaults")
+    seen_roles: set[str] = set()
+    parsed: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for i, raw in enumerate(nets):
+        nkey = f"{key}.{i}"
+        net = ipaddress.ip_network(str(raw["cidr"]), strict=False)
+        if str(net) != str(raw["cidr"]).strip():
+            raise ck.error(f"{nkey}.cidr", f"{raw['cidr']} has host bits set",
+                           f"write the network address: {net}")
+        if net.version != 4 or not MIN_PREFIX <= net.prefixlen <= MAX_PREFIX:
+            raise ck.error(f"{nkey}.cidr", f"{net} is not an IPv4 range of /{MIN_PREFIX} to "
+                           f"/{MAX_PREFIX}", "use e.g. 172.29.0.0/22")
+        twice = seen_roles & set(raw["roles"])
+        if twice:
+            raise ck.error(f"{nkey}.roles", f"role(s) {', '.join(sorted(twice))} given twice",
+                           "give each network role to one network")
+        seen_roles |= set(raw["roles"])
+        for j, other in enumerate(parsed):
+            if net.overlaps(other):
+                raise ck.error(f"{nkey}.cidr", f"{net} overlaps {other} ({key}.{j})",
+                               "give each network its own range")
+        parsed.append(net)
+    section["networks"] = nets
+
+
+def _host_ip(net: ipaddress.IPv4Network, n: int) -> ipaddress.IPv4Address:
+    """The ``n``-th usable address of ``net`` (0 is the gateway), by arithmetic."""
+    return net.network_address + 1 + n
 
 
 def _networks(config: Config) -> list[Network]:
+    """The networks of the (checked) provider section, with their gateway and free pool."""
     out: list[Network] = []
-    seen_roles: set[str] = set()
-    for i, raw in enumerate(config.provider["networks"]):
-        key = f"provider.networks[{i}]"
-        where = f"{config.path}:{config.line_of(key) or '?'} [{key}]"
-        if not isinstance(raw, dict) or "cidr" not in raw or "roles" not in raw:
-            raise EnosError(f"{where}: a network needs 'cidr' and 'roles'",
-                            "e.g. {roles: [network_interface], cidr: 172.29.0.0/22}")
-        try:
-            net = ipaddress.ip_network(str(raw["cidr"]), strict=True)
-        except ValueError as exc:
-            raise EnosError(f"{where}: cidr {raw['cidr']!r} is not a network ({exc})",
-                            "write it as ADDRESS/PREFIX with the host bits at zero") from None
-        if net.version != 4 or net.prefixlen > 28:
-            raise EnosError(f"{where}: cidr {net} is too small or not IPv4",
-                            "use an IPv4 range of /28 or larger")
-        roles = raw["roles"] if isinstance(raw["roles"], list) else [raw["roles"]]
-        if seen_roles & set(roles):
-            raise EnosError(f"{where}: role(s) {sorted(seen_roles & set(roles))} given twice",
-                            "give each network role to one network")
-        seen_roles |= set(roles)
-        hosts = list(net.hosts())
-        half = len(hosts) // 2
+    for raw in config.provider["networks"]:
+        net = ipaddress.ip_network(str(raw["cidr"]))
+        assert isinstance(net, ipaddress.IPv4Network)
+        usable = net.num_addresses - 2
         out.append(Network(
-            roles=[str(r) for r in roles],
+            roles=[str(r) for r in raw["roles"]],
             cidr=str(net),
-            gateway=str(hosts[0]),
+            gateway=str(_host_ip(net, 0)),
             dns=raw.get("dns"),
-            start=str(raw.get("start") or hosts[half]),
-            end=str(raw.get("end") or hosts[-1]),
+            start=str(raw.get("start") or _host_ip(net, usable // 2)),
+            end=str(raw.get("end") or _host_ip(net, usable - 1)),
         ))
-    if NETWORK_INTERFACE not in seen_roles:
-        raise EnosError(f"{config.path} [provider.networks]: no network has the role "
-                        f"'{NETWORK_INTERFACE}'", "add it to one of the networks")
-    for a in range(len(out)):
-        for b in range(a + 1, len(out)):
-            if ipaddress.ip_network(out[a].cidr).overlaps(ipaddress.ip_network(out[b].cidr)):
-                raise EnosError(f"{config.path} [provider.networks]: {out[a].cidr} and "
-                                f"{out[b].cidr} overlap", "give each network its own range")
     return out
 
 
@@ -222,7 +229,6 @@ def ensure_keys(env: Experiment) -> Path:
 # -- the provider interface ---------------------------------------------------------------------
 def init(config: Config, env: Experiment, force: bool = False, progress: Any = None) -> Resources:
     """Create (or repair) the namespaces, bridges, veths, addresses and sshds of the hosts."""
-    validate(config)
     if shutil.which(SSHD) is None and not Path(SSHD).exists():
         raise EnosError(f"{SSHD} is missing: local hosts run their own sshd",
                         "install openssh-server (install.sh does)")
@@ -241,10 +247,10 @@ def init(config: Config, env: Experiment, force: bool = False, progress: Any = N
 
     # Reuse the addresses of hosts that exist already, so a rerun converges on the same hosts.
     prev_hosts = {h.alias: h for h in previous.hosts} if previous else {}
-    nets_hosts = [list(ipaddress.ip_network(n.cidr).hosts()) for n in networks]
+    cidrs = [ipaddress.IPv4Network(n.cidr) for n in networks]
     for n, net in enumerate(networks):
-        pool_start = ipaddress.ip_address(net.start)
-        if FIRST_HOST_OFFSET + len(machines) > nets_hosts[n].index(pool_start):
+        pool_start = int(ipaddress.IPv4Address(net.start or 0))
+        if int(_host_ip(cidrs[n], FIRST_HOST_OFFSET - 1 + len(machines))) > pool_start:
             raise EnosError(
                 f"{len(machines)} hosts do not fit below the free pool of {net.cidr}",
                 "use a larger cidr under provider.networks",
@@ -271,7 +277,7 @@ def init(config: Config, env: Experiment, force: bool = False, progress: Any = N
         root.mkdir(parents=True, exist_ok=True)
         host = Host(
             alias=alias,
-            address=str(nets_hosts[0][FIRST_HOST_OFFSET - 1 + index]),
+            address=str(_host_ip(cidrs[0], FIRST_HOST_OFFSET - 1 + index)),
             user=str(config.provider.get("user", "root")),
             keyfile=str(key),
             roles=roles,
@@ -284,7 +290,7 @@ def init(config: Config, env: Experiment, force: bool = False, progress: Any = N
         ns_cmds = ["link set lo up"]
         for n, net in enumerate(networks):
             iface = f"eth{n}"
-            addr = str(nets_hosts[n][FIRST_HOST_OFFSET - 1 + index])
+            addr = str(_host_ip(cidrs[n], FIRST_HOST_OFFSET - 1 + index))
             prefix = ipaddress.ip_network(net.cidr).prefixlen
             for role in net.roles:
                 host.interfaces[role] = iface
@@ -459,3 +465,24 @@ def destroy(config: Config | None, env: Experiment, resources: Resources | None)
             batch.append(f"link delete {link}")
     for line in batch:
         _run("ip", *line.split(), check=False)
+
+
+class LocalProvider(Provider):
+    """Hosts made of network namespaces on this machine (see the module's documentation)."""
+
+    label = "any label (cluster, size or flavor names are accepted and ignored)"
+    defaults: ClassVar[dict[str, Any]] = DEFAULTS
+    default_deployer = "native"
+    shares_machine = True
+    takes_role_counts = True
+
+    def check_section(self, section: dict[str, Any], ck: Checker) -> None:
+        check_networks(section, ck)
+
+    def init(self, config: Config, exp: Experiment, out: Output,
+             force: bool = False) -> Resources:
+        return init(config, exp, force=force)
+
+    def destroy(self, config: Config | None, exp: Experiment, resources: Resources | None,
+                out: Output) -> None:
+        destroy(config, exp, resources)

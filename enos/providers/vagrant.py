@@ -2,27 +2,24 @@
 
 Its configuration schema and defaults are those of the reference documentation, so a
 reservation.yaml written for it validates. Acquiring machines on this testbed is not built yet
-(the module has no ``init``): ``enos up`` says so. The same ``resources`` run on this machine by
+(its class cannot acquire): ``enos up`` says so. The same ``resources`` run on this machine by
 changing only ``provider: local``.
 """
 
 from __future__ import annotations
 
-import difflib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from enos.errors import did_you_mean
+from enos.providers.base import Provider
 
 if TYPE_CHECKING:
     from enos.config.spec import Config
 
-LABEL = "size"
-EXAMPLE_LABEL = "medium"
-
-# Keys understood besides DEFAULT_CONFIG (``resources`` is the advanced syntax).
-KEYS = ("resources", "name_prefix", "config_extra")
 
 BACKENDS = ("virtualbox", "libvirt")
 
-DEFAULT_CONFIG = {
+DEFAULTS: dict[str, Any] = {
     "backend": "virtualbox",
     "box": "generic/debian9",
     "user": "root",
@@ -54,8 +51,7 @@ def validate(config: Config) -> None:
         else:
             key = ".".join(p for p in ("topology" if spec.group else "resources",
                                        _group_key(config, spec.group), spec.label) if p)
-        close = difflib.get_close_matches(spec.label, list(FLAVOURS), n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"sizes: {', '.join(FLAVOURS)}"
+        hint = did_you_mean(spec.label, FLAVOURS) or f"sizes: {', '.join(FLAVOURS)}"
         raise config.error(key, f"unknown VM size '{spec.label}'", hint)
 
 
@@ -69,3 +65,14 @@ def _group_key(config: Config, group: str | None) -> str | None:
         if isinstance(name, str) and group in expand_group(name):
             return name
     return group
+
+
+class VagrantProvider(Provider):
+    label = "size"
+    example_label = "medium"
+    defaults: ClassVar[dict[str, Any]] = DEFAULTS
+    keys = ("resources", "name_prefix", "config_extra")
+    can_acquire = False
+
+    def validate(self, config: Config) -> None:
+        validate(config)

@@ -2,25 +2,24 @@
 
 Its configuration schema and defaults are those of the reference documentation, so a
 reservation.yaml written for it validates. Acquiring machines on this testbed is not built yet
-(the module has no ``init``): ``enos up`` says so. The same ``resources`` run on this machine by
+(its class cannot acquire): ``enos up`` says so. The same ``resources`` run on this machine by
 changing only ``provider: local``.
 """
 
 from __future__ import annotations
 
-import difflib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from enos.errors import did_you_mean
+from enos.providers.base import Provider
+from enos.providers.g5k import check_walltime
 
 if TYPE_CHECKING:
+    from enos.config.checks import Checker
     from enos.config.spec import Config
 
-LABEL = "cluster"
-EXAMPLE_LABEL = "paravance"
 
-# Keys understood besides DEFAULT_CONFIG (``resources`` is the advanced syntax).
-KEYS = ("resources", "image", "working_dir", "gateway")
-
-DEFAULT_CONFIG = {
+DEFAULTS: dict[str, Any] = {
     "job_name": "enos-vmong5k",
     "walltime": "02:00:00",
 }
@@ -38,9 +37,22 @@ def validate(config: Config) -> None:
 
     for index, spec in enumerate(config.machines):
         flavour = spec.extra.get("flavour", spec.extra.get("flavor"))
-        if flavour is None or flavour in FLAVOURS:
+        if flavour is None or (isinstance(flavour, str) and flavour in FLAVOURS):
             continue
-        close = difflib.get_close_matches(str(flavour), list(FLAVOURS), n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"sizes: {', '.join(FLAVOURS)}"
+        hint = did_you_mean(str(flavour), FLAVOURS) or f"sizes: {', '.join(FLAVOURS)}"
         raise config.error(f"provider.resources.machines.{index}.flavour",
                            f"unknown VM size '{flavour}'", hint)
+
+
+class VmonG5kProvider(Provider):
+    label = "cluster"
+    example_label = "paravance"
+    defaults: ClassVar[dict[str, Any]] = DEFAULTS
+    keys = ("resources", "image", "working_dir", "gateway")
+    can_acquire = False
+
+    def check_section(self, section: dict[str, Any], ck: Checker) -> None:
+        check_walltime(section, ck)
+
+    def validate(self, config: Config) -> None:
+        validate(config)

@@ -28,19 +28,21 @@ import secrets
 import subprocess
 import tarfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 
-from enos.errors import ConfigError, EnosError
+from enos.deployers.base import Deployer, Endpoint
+from enos.errors import EnosError
 from enos.utils import cache
 from enos.utils.cache import cache_dir
 from enos.utils.fs import atomic_write, atomic_write_json, write_private
 
 if TYPE_CHECKING:
-    from enos.commands.common import Options
+    from enos.config.checks import Checker
     from enos.config.spec import Config
     from enos.experiment import Experiment
+    from enos.output import Output
 
 HERE = Path(__file__).parent
 FILES = HERE / "files"
@@ -97,27 +99,32 @@ def python(config: Config | None = None, env: Experiment | None = None) -> Path:
     return venv_path() / "bin" / "python"
 
 
-def options(config: Config) -> dict[str, Any]:
-    """The ``deployer:`` section with defaults, checked."""
-    from enos.deployers import section
+# Bounds of the whole-number options: (low, high).
+BOUNDS = {"fake_computes": (1, 1000), "api_workers": (1, 64)}
 
-    out = {**DEFAULT_CONFIG, **section(config)}
-    unknown = sorted(set(out) - set(DEFAULT_CONFIG))
+
+def check_options(section: dict[str, Any], ck: Checker) -> dict[str, Any]:
+    """The ``deployer:`` section (without ``type``) checked, defaults merged: the only place
+    the native deployer's options are declared and checked."""
+    ck.known_keys(section, "deployer", DEFAULT_CONFIG, cutoff=0.6)
+    unknown = [k for k in section if k not in DEFAULT_CONFIG]
     if unknown:
-        raise ConfigError(
-            f"unknown key(s) for the native deployer: {', '.join(unknown)}",
-            source=str(config.path), line=config.line_of(f"deployer.{unknown[0]}"),
-            key=f"deployer.{unknown[0]}", hint=f"known keys: {', '.join(DEFAULT_CONFIG)}",
-        )
-    for key in ("fake_computes", "api_workers"):
-        value = out[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(
-                f"'{key}' must be a whole number >= 1 (got {value!r})",
-                source=str(config.path), line=config.line_of(f"deployer.{key}"),
-                key=f"deployer.{key}",
-            )
+        raise ck.error(f"deployer.{unknown[0]}", f"unknown key '{unknown[0]}' for the native "
+                       "deployer", f"known keys: {', '.join(k for k in DEFAULT_CONFIG)}")
+    out = {k: v for k, v in DEFAULT_CONFIG.items() if k != "type"}
+    for key, value in section.items():
+        if key == "type" or value is None:
+            continue
+        if key in BOUNDS:
+            out[key] = ck.integer(value, f"deployer.{key}", *BOUNDS[key])
+        else:
+            out[key] = ck.text(value, f"deployer.{key}", "a name")
     return out
+
+
+def options(config: Config) -> dict[str, Any]:
+    """The ``deployer:`` section of a loaded configuration (checked when it was loaded)."""
+    return {**DEFAULT_CONFIG, **config.deployer}
 
 
 # -- secrets --------------------------------------------------------------------------------
@@ -299,15 +306,10 @@ def _failure(result: Any, title: str, hint: str) -> EnosError:
                      f"{hint}; Ansible's output is in {result.log}")
 
 
-def deploy(config: Config, env: Experiment, opts: Options, tags: list[str] | None = None,
+def deploy(config: Config, env: Experiment, opts: Output, tags: list[str] | None = None,
            reconfigure: bool = False) -> dict[str, Any]:
     """Deploy (or converge) OpenStack on the experiment's inventory; return the cloud info."""
     native = options(config)
-    if tags:
-        unknown = sorted(set(tags) - set(TAGS))
-        if unknown:
-            raise EnosError(f"unknown tag(s) {', '.join(unknown)}",
-                            f"tags of the native deployer: {', '.join(TAGS)}")
     inventory = env.inventory_path
     if not inventory.exists():
         raise EnosError(f"the inventory {inventory} does not exist", "run 'enos up' first")
@@ -380,7 +382,7 @@ def write_credentials(env: Experiment, cloud: dict[str, Any], admin_password: st
     atomic_write_json(env.path / "cloud.json", cloud)
 
 
-def destroy(config: Config | None, env: Experiment, opts: Options) -> None:
+def destroy(env: Experiment, opts: Output) -> None:
     """Stop every service (computes, then control services, then infrastructure), drop state."""
     if not env.inventory_path.exists():
         return
@@ -389,3 +391,34 @@ def destroy(config: Config | None, env: Experiment, opts: Options) -> None:
          hint="fix the cause, then run 'enos destroy' again")
     for name in ("admin-openrc", "clouds.yaml", "cloud.json"):
         (env.path / name).unlink(missing_ok=True)
+
+
+class NativeDeployer(Deployer):
+    """OpenStack as supervised processes from PyPI (see the module's documentation)."""
+
+    options: ClassVar[dict[str, Any]] = {k: v for k, v in DEFAULT_CONFIG.items() if k != "type"}
+    tags = tuple(TAGS)
+    real_instances = False  # Nova's fake virt driver
+
+    def check_section(self, section: dict[str, Any], data: dict[str, Any],
+                      ck: Checker) -> dict[str, Any]:
+        return check_options(section, ck)
+
+    def deploy(self, config: Config, exp: Experiment, out: Output,
+               tags: list[str] | None = None, reconfigure: bool = False) -> dict[str, Any]:
+        return deploy(config, exp, out, tags=tags, reconfigure=reconfigure)
+
+    def destroy(self, exp: Experiment, out: Output) -> None:
+        destroy(exp, out)
+
+    def python(self, exp: Experiment) -> Path:
+        return python()
+
+    def endpoints(self, exp: Experiment) -> list[Endpoint]:
+        try:
+            cloud = json.loads((exp.path / "cloud.json").read_text())
+        except (OSError, ValueError):
+            return []
+        return [Endpoint(name, url, "api") for name, url in
+                sorted((cloud.get("endpoints") or {}).items())]
+

@@ -1,6 +1,6 @@
 """Bootstrap a fresh cloud with the bare necessities (idempotent).
 
-Runs with a Python that has openstacksdk: ``python enos_bootstrap.py SPEC.json``. SPEC holds
+Runs with a Python that has openstacksdk: ``python openstack_side.py SPEC.json``. SPEC holds
 ``cloud`` (a clouds.yaml entry: auth, region_name), ``image`` (name, aliases, path,
 disk_format), ``flavors`` (name -> vcpus, ram, disk), ``public`` (cidr, gateway, start, end,
 physnet), ``private`` (cidr, dns). It prints one JSON object: what it created and what it found.

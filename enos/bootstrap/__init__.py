@@ -24,11 +24,11 @@ from enos.model import NEUTRON_EXTERNAL_INTERFACE
 from enos.utils.fs import atomic_write, write_private
 
 if TYPE_CHECKING:
-    from enos.commands.common import Options
     from enos.config.spec import Config
     from enos.experiment import Experiment
+    from enos.output import Output
 
-SCRIPT = Path(__file__).parent / "deployers" / "native" / "files" / "enos_bootstrap.py"
+SCRIPT = Path(__file__).parent / "openstack_side.py"  # runs with the deployer's Python
 
 IMAGE_NAME = "cirros.uec"
 IMAGE_ALIASES = ["cirros"]
@@ -47,7 +47,7 @@ PRIVATE_CIDR = "10.0.0.0/24"
 
 def image_file() -> Path:
     """A small blank disk image, made once per machine."""
-    from enos.deployers.native import cache_dir
+    from enos.utils.cache import cache_dir
 
     path = cache_dir() / "images" / "blank-1MiB.raw"
     if not path.exists() or path.stat().st_size != IMAGE_SIZE:
@@ -56,7 +56,7 @@ def image_file() -> Path:
 
 
 def spec_for(env: Experiment) -> dict[str, Any]:
-    clouds_path = env.path / "clouds.yaml"
+    clouds_path = env.path / "clouds.yaml"  # written by every deployer (Deployer.credentials)
     if not clouds_path.exists():
         raise EnosError(f"{clouds_path} does not exist", "run 'enos os' first")
     cloud = yaml.safe_load(clouds_path.read_text())["clouds"]["enos"]
@@ -86,17 +86,16 @@ def spec_for(env: Experiment) -> dict[str, Any]:
     }
 
 
-def bootstrap(config: Config, env: Experiment, opts: Options) -> dict[str, Any]:
+def bootstrap(config: Config, env: Experiment, opts: Output) -> dict[str, Any]:
     """Run the bootstrap; return ``{"created": [...], "found": [...], "seconds": s}``."""
     from enos import deployers
 
-    deployer = deployers.load(config)
-    python = Path(deployer.python(config, env))
+    python = deployers.of(config).python(env)
     if not python.exists():
         raise EnosError(f"the OpenStack virtualenv's python {python} does not exist",
                         "run 'enos os' first (it installs it)")
     spec = spec_for(env)
-    spec_path = env.path / "native" / "bootstrap.json"
+    spec_path = env.path / "init" / "bootstrap.json"
     write_private(spec_path, json.dumps(spec, indent=2))
     start = time.monotonic()
     opts.say("enos init: member role, image, flavors, networks, router, quotas ...")
