@@ -136,7 +136,8 @@ def run_once(workdir: Path, fake_computes: int, env: dict[str, str] | None,
             control = host_memory(hosts["control-1"])
             network = host_memory(hosts["network-1"])
             compute = host_memory(hosts["compute-1"], "nova-compute")
-            out["control_rss"], out["control_pss"] = control[0] + network[0], control[1] + network[1]
+            out["control_rss"] = control[0] + network[0]
+            out["control_pss"] = control[1] + network[1]
             out["compute_rss"] = compute[0] / fake_computes
             out["compute_pss"] = compute[1] / fake_computes
     finally:

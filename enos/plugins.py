@@ -37,6 +37,8 @@ _WORDS = {
 class PluginError(EnosError):
     """A plug-in that cannot be loaded: unknown, registered twice, or broken."""
 
+    exit_code = 2
+
 
 @functools.cache
 def _entry_points(kind: str) -> dict[str, metadata.EntryPoint]:

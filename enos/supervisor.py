@@ -298,7 +298,11 @@ class Daemon:
 
         for sig in (signal.SIGHUP, signal.SIGCHLD, signal.SIGTERM):
             signal.signal(sig, wake)
-        signal.signal(signal.SIGTERM, lambda s, f: (setattr(self, "term", True), wake(s, f)))
+        def terminate(signum: int, frame: Any) -> None:
+            self.term = True
+            wake(signum, frame)
+
+        signal.signal(signal.SIGTERM, terminate)
         self.term = False
         self.reconcile()
         self.write_status()

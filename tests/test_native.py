@@ -161,7 +161,8 @@ def test_bootstrap_spec_uses_external_pool(tmp_path: Path) -> None:
                               "start": "10.9.0.128", "end": "10.9.0.254", "physnet": "physnet1"}
     assert set(spec["flavors"]) == {"m1.tiny", "m1.small", "m1.medium", "m1.large", "m1.xlarge"}
     assert spec["image"]["name"] == "cirros.uec"
-    exp.set_resources(Resources(networks=[Network(roles=["network_interface"], cidr="10.0.0.0/24")]))
+    exp.set_resources(Resources(networks=[Network(roles=["network_interface"],
+                                                  cidr="10.0.0.0/24")]))
     with pytest.raises(EnosError, match="neutron_external_interface"):
         spec_for(exp)
 

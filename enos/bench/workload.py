@@ -111,7 +111,8 @@ def load(directory: str | Path) -> Workload:
     return expand(doc.data, directory, lines=doc.lines)
 
 
-def expand(data: Any, directory: Path, lines: dict[str, int] | None = None) -> Workload:
+def expand(  # noqa: C901 - one pass over run.yml's two levels, each check next to its key
+        data: Any, directory: Path, lines: dict[str, int] | None = None) -> Workload:
     """Expand the content of a run.yml into runs (``directory`` resolves relative paths)."""
     directory = directory.absolute()
     source = str(directory / RUN_FILE)

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from enos.errors import ConfigError
 
-_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# The C loader when PyYAML was built with libyaml (both share the resolver table).
+if TYPE_CHECKING:
+    _BaseLoader = yaml.SafeLoader
+else:
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
@@ -59,7 +63,7 @@ def _resolvers() -> dict[str | None, list[tuple[str, re.Pattern[str]]]]:
     return out
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _Loader(_BaseLoader):
     """A safe loader that keeps times and dates as strings."""
 
     yaml_implicit_resolvers = _resolvers()
@@ -110,7 +114,8 @@ def _yaml_error(exc: yaml.MarkedYAMLError, source: str) -> ConfigError:
     message = f"not valid YAML: {problem}"
     if exc.context:
         message += f" ({exc.context}"
-        if exc.context_mark and exc.problem_mark and exc.context_mark.line != mark.line:
+        if (exc.context_mark and exc.problem_mark and mark is not None
+                and exc.context_mark.line != mark.line):
             message += f" at line {exc.context_mark.line + 1}"
         message += ")"
     hint = "fix the YAML syntax"

@@ -20,7 +20,8 @@ from enos.errors import ConfigError
 # Raised with the key, the message and the hint; the caller adds file and line.
 ErrorFactory = Callable[[str, str, str], ConfigError]
 
-_NUMBER = re.compile(r"^\s*(?P<num>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[A-Za-z%/]*)\s*$")
+_NUMBER = re.compile(
+    r"^\s*(?P<num>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[A-Za-z%/]*)\s*$")
 
 DELAY_UNITS = {
     "us": 0.001, "usec": 0.001, "usecs": 0.001,

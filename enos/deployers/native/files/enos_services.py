@@ -140,7 +140,8 @@ def write_files(bundle_path: Path) -> int:
     return 0
 
 
-def apply(root: Path, sup: Path, bundle_path: Path, timeout: float) -> int:
+def apply(  # noqa: C901 - the steps of one host's convergence, in order, in one place
+        root: Path, sup: Path, bundle_path: Path, timeout: float) -> int:
     bundle = json.loads(bundle_path.read_text())
     stage = bundle["stage"]
     programs: dict[str, dict[str, Any]] = bundle.get("programs") or {}

@@ -13,7 +13,7 @@ from neutron_lib.api.definitions import portbindings
 from neutron_lib.plugins.ml2 import api
 
 
-class BindAllMechanismDriver(api.MechanismDriver):  # type: ignore[misc]
+class BindAllMechanismDriver(api.MechanismDriver):
     """Bind the first segment offered, whatever the host."""
 
     def initialize(self) -> None:
@@ -21,7 +21,7 @@ class BindAllMechanismDriver(api.MechanismDriver):  # type: ignore[misc]
 
     @property
     def connectivity(self) -> str:
-        return portbindings.CONNECTIVITY_L2  # type: ignore[no-any-return]
+        return str(portbindings.CONNECTIVITY_L2)
 
     def bind_port(self, context: Any) -> None:
         for segment in context.segments_to_bind:
