@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 from enos import deployers
-from enos.ansible.runner import ANSIBLE_CFG, HostFailure, RunResult, _bin
+from enos.ansible.runner import ANSIBLE_CFG, HostFailure, RunResult, _bin, failure_error
 from enos.bootstrap import spec_for
 from enos.config import loads_config
 from enos.config.spec import Config
@@ -141,7 +141,7 @@ def test_service_failure_names_host_service_and_log() -> None:
                           "log": "/r/c1/log/nova-api.log", "tail": "line 1\nImportError: x"})
     result = RunResult(returncode=2, failures=[HostFailure("c1", "The APIs are up", "failed",
                                                            payload)], log=Path("/l/a.log"))
-    err = native._failure(result, "enos os", "rerun")
+    err = failure_error(result, "enos os", "rerun", native.describe_failure)
     assert "service nova-api on c1 did not come up" in err.message
     assert "/r/c1/log/nova-api.log" in err.message and "ImportError: x" in err.message
     assert "/l/a.log" in (err.hint or "")

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,10 @@ class RunResult:
     changed: dict[str, int] = field(default_factory=dict)
     log: Path | None = None
     seconds: float = 0.0
+
+
+# Says more about one host's failure than Ansible's message, or None.
+Describe = Callable[[HostFailure], "str | None"]
 
 
 def _bin(name: str) -> str:
@@ -111,11 +116,13 @@ def run_playbook(
     verbosity: int = 0,
     check: bool = True,
     retry_hint: str | None = None,
+    describe: Describe | None = None,
 ) -> RunResult:
     """Run ``playbook`` (a path, or a name under enos/ansible/playbooks) on ``inventory``.
 
     With ``check`` (the default), any failed or unreachable host raises an :class:`EnosError`
-    that names each host, the task and Ansible's message, and ``retry_hint``.
+    that names each host, the task and Ansible's message, and ``retry_hint``; ``describe``
+    may say more about a failure than Ansible's message (None: the default line).
     """
     path = Path(playbook)
     if not path.is_absolute() and not path.exists():
@@ -173,7 +180,7 @@ def run_playbook(
         os.unlink(events_path)
     result.seconds = time.monotonic() - start
     if check and (result.failures or result.returncode != 0):
-        raise _failure_error(result, title, log, retry_hint)
+        raise failure_error(result, title, retry_hint, describe)
     return result
 
 
@@ -189,7 +196,11 @@ def _consume(ev: dict[str, Any], display: _Display, result: RunResult) -> None:
         result.stats = ev.get("hosts", {})
 
 
-def _failure_error(result: RunResult, title: str, log: Path, hint: str | None) -> EnosError:
+def failure_error(result: RunResult, title: str, hint: str | None = None,
+                  describe: Describe | None = None) -> EnosError:
+    """One error for a failed run: each failed host with its task and Ansible's message (or
+    what ``describe`` makes of it), at most 20; without failures, the log's last lines."""
+    log = result.log or Path("ansible.log")
     if not result.failures:
         tail = ""
         try:
@@ -202,6 +213,10 @@ def _failure_error(result: RunResult, title: str, log: Path, hint: str | None) -
         )
     lines = []
     for f in result.failures[:20]:
+        described = describe(f) if describe else None
+        if described:
+            lines.append("  " + described.replace("\n", "\n  "))
+            continue
         what = "unreachable" if f.status == "unreachable" else f"failed at task '{f.task}'"
         msg = " ".join(f.msg.split())[:400]
         lines.append(f"  {f.host}: {what}: {msg}")

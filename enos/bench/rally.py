@@ -20,7 +20,6 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,13 +32,12 @@ from enos.bench.workload import Run
 from enos.errors import EnosError
 from enos.utils import cache
 from enos.utils.cache import cache_dir
-from enos.utils.fs import atomic_write, atomic_write_json, flock
+from enos.utils.fs import atomic_write, atomic_write_json
 
 HERE = Path(__file__).parent
 CONSTRAINTS = HERE / "rally-constraints.txt"
 HELPER = HERE / "rally_helper.py"
 PACKAGES = ["rally==5.1.1", "rally-openstack==4.1.0"]
-COMPLETE = ".enos-complete"
 
 _TASK_ID = re.compile(r"Task (?:\[[^\]]*\] )?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
                       r"[0-9a-f]{12}): started")
@@ -56,55 +54,13 @@ def venv_path() -> Path:
 
 
 def venv_ready(venv: Path | None = None) -> bool:
-    return ((venv or venv_path()) / COMPLETE).exists()
+    return cache.venv_ready(venv or venv_path())
 
 
 def ensure_venv(say: Callable[[str], None] = lambda _m: None) -> Path:
-    """Rally's virtualenv, built first if needed (one builder at a time, others wait)."""
-    venv = venv_path()
-    if venv_ready(venv):
-        return venv
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with flock(venv.parent / f"{venv.name}.lock"):
-        if venv_ready(venv):
-            return venv
-        say(f"installing Rally ({', '.join(PACKAGES)}) in {venv}: once per machine, "
-            "about a minute")
-        start = time.monotonic()
-        shutil.rmtree(venv, ignore_errors=True)
-        log = venv.parent / f"{venv.name}.install.log"
-        python = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
-        with open(log, "w") as out:
-            steps = [
-                [python, "-m", "venv", str(venv)],
-                [str(venv / "bin" / "pip"), "install", "--disable-pip-version-check",
-                 "--no-input", "-c", str(CONSTRAINTS), *PACKAGES],
-            ]
-            for argv in steps:
-                out.write(f"$ {shlex.join(argv)}\n")
-                out.flush()
-                proc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, check=False)
-                if proc.returncode != 0:
-                    raise EnosError(
-                        f"installing Rally failed ({argv[0]} exited with {proc.returncode}):\n"
-                        + _tail(log, 12, skip="WARNING: Location"),
-                        f"see {log}; check that PyPI is reachable, then run the command again",
-                    )
-        shutil.copy(CONSTRAINTS, venv / "constraints.txt")
-        (venv / COMPLETE).write_text(f"{time.time():.0f}\n")
-        say(f"Rally installed in {time.monotonic() - start:.0f}s")
-    return venv
-
-
-def _tail(path: Path, n: int, skip: str | None = None) -> str:
-    try:
-        lines = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return ""
-    if skip:
-        lines = [ln for ln in lines if skip not in ln]
-    return "\n".join("    " + ln for ln in lines[-n:])
+    """Rally's virtualenv, built first if needed (about a minute, once per machine)."""
+    return cache.ensure_venv(venv_path(), CONSTRAINTS, PACKAGES,
+                             what=f"Rally ({', '.join(PACKAGES)})", say=say)
 
 
 # -- credentials ----------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from enos.config.checks import truth
 from enos.errors import ConfigError, did_you_mean
 
 RUN_FILE = "run.yml"
@@ -34,8 +35,6 @@ TYPES = ("rally", "shaker")
 TYPE_KEYS = ("enabled", "args", "scenarios")
 SCENARIO_KEYS = ("name", "file", "enabled", "args", "plugin")
 
-_TRUE = {"true", "yes", "on", "y", "1"}
-_FALSE = {"false", "no", "off", "n", "0"}
 
 
 @dataclass(frozen=True)
@@ -229,16 +228,11 @@ def cartesian(args: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _enabled(desc: dict[str, Any], key: str, error: Any) -> bool:
     value = desc.get("enabled", True)
-    if isinstance(value, bool):
-        return value
     if value is None:
         return True
-    if isinstance(value, str | int):
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
+    flag = truth(value)
+    if flag is not None:
+        return flag
     raise error(f"'enabled' must be true or false (got {value!r})", f"{key}.enabled",
                 hint="write enabled: true (or yes) / enabled: false (or no)")
 

@@ -13,8 +13,24 @@ from enos import errors
 from enos.config.spec import nearest_line
 from enos.errors import ConfigError
 
-TRUE_WORDS = {"yes", "true", "on", "y"}
-FALSE_WORDS = {"no", "false", "off", "n"}
+TRUE_WORDS = {"yes", "true", "on", "y", "1"}
+FALSE_WORDS = {"no", "false", "off", "n", "0"}
+
+
+def truth(value: Any) -> bool | None:
+    """A yes/no value as YAML files write it (true, yes, on, y, 1, quoted or not, and their
+    negations), or None when it is none of them. The one reading of booleans in enos."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    return None
 
 
 def close_match(word: str, candidates: Iterable[str], cutoff: float = 0.8) -> str | None:
@@ -118,17 +134,10 @@ class Checker:
         return value
 
     def boolean(self, value: Any, key: str) -> bool:
-        """yes/no/true/false/on/off, quoted or not, and 0/1."""
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int) and value in (0, 1):
-            return bool(value)
-        if isinstance(value, str):
-            word = value.strip().lower()
-            if word in TRUE_WORDS:
-                return True
-            if word in FALSE_WORDS:
-                return False
+        """yes/no/true/false/on/off, quoted or not, and 0/1 (see :func:`truth`)."""
+        flag = truth(value)
+        if flag is not None:
+            return flag
         raise self.error(key, f"expected yes or no, got {type_name(value)}",
                          "write true or false (yes/no are accepted)")
 

@@ -39,6 +39,7 @@ from enos.utils.cache import cache_dir
 from enos.utils.fs import atomic_write, atomic_write_json, write_private
 
 if TYPE_CHECKING:
+    from enos.ansible.runner import HostFailure
     from enos.config.checks import Checker
     from enos.config.spec import Config
     from enos.experiment import Experiment
@@ -215,6 +216,7 @@ def helpers_archive(env: Experiment) -> Path:
         (FILES / "enos_catalog.py", "enos_catalog.py", 0o644),
         (FILES / "enos_computes.py", "enos_computes.py", 0o644),
         (FILES / "enos_compute_pool.py", "enos_compute_pool.py", 0o644),
+        (cache.ENSURE_VENV, "ensure-venv.sh", 0o755),
         (FILES / "install-openstack.sh", "install-openstack.sh", 0o755),
         (FILES / "install-packages.sh", "install-packages.sh", 0o755),
         (CONSTRAINTS, "openstack-constraints.txt", 0o644),
@@ -255,55 +257,28 @@ def _run(playbook: str, env: Experiment, extravars: dict[str, Any], *, title: st
          tags: list[str] | None, quiet: bool, verbosity: int, hint: str) -> Any:
     from enos.ansible.runner import run_playbook
 
-    result = run_playbook(
+    return run_playbook(
         PLAYBOOKS / playbook, env.inventory_path, extravars=extravars, tags=tags, title=title,
-        log_dir=env.path / "logs", quiet=quiet, verbosity=verbosity, check=False,
+        log_dir=env.path / "logs", quiet=quiet, verbosity=verbosity, retry_hint=hint,
+        describe=describe_failure,
     )
-    if result.failures or result.returncode != 0:
-        raise _failure(result, title, hint)
-    return result
 
 
-def _failure(result: Any, title: str, hint: str) -> EnosError:
-    """An error naming the host, the service, its log and the log's last lines."""
-    if not result.failures:
-        tail = ""
-        try:
-            tail = "\n".join(Path(result.log).read_text().splitlines()[-15:])
-        except OSError:
-            pass
-        return EnosError(f"{title}: ansible-playbook exited with code {result.returncode}\n{tail}",
-                         f"{hint}; Ansible's output is in {result.log}")
-    parts = []
-    for failure in result.failures[:5]:
-        parsed = None
-        for text in (failure.msg, getattr(failure, "stdout", "")):
-            for line in reversed(str(text or "").splitlines()):
-                if line.startswith("{") and "enos_service_failure" in line:
-                    try:
-                        parsed = json.loads(line)
-                    except ValueError:
-                        parsed = None
-                    break
-            if parsed:
-                break
-        if parsed:
-            tail = "\n".join("    " + ln for ln in str(parsed.get("tail") or "").splitlines())
-            parts.append(
-                f"service {parsed['enos_service_failure']} on {failure.host} did not come up "
-                f"({parsed.get('what')}); log: {parsed.get('log')}"
-                + (f"\n  last lines of the log:\n{tail}" if tail else "")
-            )
-        else:
-            msg = str(failure.msg).strip()
-            if len(msg) > 1500:
-                msg = "..." + msg[-1500:]
-            parts.append(f"{failure.host}: task '{failure.task}' {failure.status}:\n    "
-                         + msg.replace("\n", "\n    "))
-    if len(result.failures) > 5:
-        parts.append(f"... and {len(result.failures) - 5} more")
-    return EnosError(f"{title} failed:\n  " + "\n  ".join(parts),
-                     f"{hint}; Ansible's output is in {result.log}")
+def describe_failure(failure: HostFailure) -> str | None:
+    """A service that did not come up (``enos_services.py`` prints it as one JSON line):
+    the host, the service, its log and the log's last lines."""
+    for text in (failure.msg, getattr(failure, "stdout", "")):
+        for line in reversed(str(text or "").splitlines()):
+            if line.startswith("{") and "enos_service_failure" in line:
+                try:
+                    parsed = json.loads(line)
+                except ValueError:
+                    return None
+                tail = "\n".join("    " + ln for ln in str(parsed.get("tail") or "").splitlines())
+                return (f"service {parsed['enos_service_failure']} on {failure.host} did not "
+                        f"come up ({parsed.get('what')}); log: {parsed.get('log')}"
+                        + (f"\n  last lines of the log:\n{tail}" if tail else ""))
+    return None
 
 
 def deploy(config: Config, env: Experiment, opts: Output, tags: list[str] | None = None,

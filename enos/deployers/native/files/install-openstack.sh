@@ -1,24 +1,14 @@
 #!/bin/sh
-# Build the OpenStack virtualenv once, under a lock (hosts may share this filesystem).
+# Build the OpenStack virtualenv once (ensure-venv.sh: under a lock, hosts may share this
+# filesystem), then add the ML2 driver.
 # usage: install-openstack.sh VENV CONSTRAINTS ML2_MODULE_DIR PACKAGE...
 # Prints "changed" when it installed something, "ok" otherwise.
 set -eu
 venv=$1 constraints=$2 ml2=$3
 shift 3
-python=/usr/bin/python3
-[ -x "$python" ] || python=python3
-mkdir -p "$(dirname "$venv")"
+changed=$(sh "$(dirname "$0")/ensure-venv.sh" "$venv" "$constraints" "$@" | tail -n 1)
 exec 9>"$venv.lock"
 flock 9
-changed=ok
-if [ ! -f "$venv/.enos-complete" ]; then
-    rm -rf "$venv"
-    "$python" -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check -c "$constraints" "$@"
-    cp "$constraints" "$venv/constraints.txt"
-    touch "$venv/.enos-complete"
-    changed=changed
-fi
 # The ML2 driver is a plain module plus an entry point: installed without building anything.
 ml2_digest=$(cat "$ml2"/*.py | sha256sum | cut -c1-16)
 if [ ! -f "$venv/.enos-ml2-$ml2_digest" ]; then
