@@ -298,6 +298,7 @@ class Daemon:
 
         for sig in (signal.SIGHUP, signal.SIGCHLD, signal.SIGTERM):
             signal.signal(sig, wake)
+
         def terminate(signum: int, frame: Any) -> None:
             self.term = True
             wake(signum, frame)
@@ -358,6 +359,10 @@ def start_daemon(root: Path) -> int:
         # Keep no descriptor of the caller (an SSH session waits for its pipes to close).
         os.closerange(3, write_fd)
         os.closerange(write_fd + 1, 65536)
+        # A client may signal as soon as the pid file exists, before Daemon.run() installs its
+        # handlers: SIGHUP's default would kill the daemon. Ignored until then; the request
+        # file is read on the daemon's first turn anyway.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
         pidfile = root / "supervisor.pid"
         pidfile.write_text(f"{os.getpid()}\n")
         os.write(write_fd, b"ok")

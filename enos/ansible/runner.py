@@ -40,6 +40,8 @@ class RunResult:
     failures: list[HostFailure] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)
+    # host -> the enos_* facts the playbook set (set_fact): values reported back to enos.
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     log: Path | None = None
     seconds: float = 0.0
 
@@ -192,6 +194,8 @@ def _consume(ev: dict[str, Any], display: _Display, result: RunResult) -> None:
             result.failures.append(HostFailure(ev["host"], ev["task"], ev["status"], msg))
         if ev.get("changed"):
             result.changed[ev["host"]] = result.changed.get(ev["host"], 0) + 1
+    elif ev.get("event") == "facts":
+        result.facts.setdefault(ev["host"], {}).update(ev.get("facts") or {})
     elif ev.get("event") == "stats":
         result.stats = ev.get("hosts", {})
 

@@ -58,8 +58,17 @@ def command(opts: Options, force_deploy: bool) -> None:
         exp.set_resources(resources)
         inv = inventory.write(config, resources, exp.path)
         acquired = time.monotonic() - start
-        run_playbook("up.yml", inv, title="check hosts", quiet=opts.quiet,
-                     verbosity=opts.verbosity, retry_hint="fix the host, then run 'enos up' again")
+        check = run_playbook("up.yml", inv, title="check hosts", quiet=opts.quiet,
+                             verbosity=opts.verbosity,
+                             retry_hint="fix the host, then run 'enos up' again")
+        # The Python each host runs Ansible's modules with, pinned in the inventory (a host
+        # variable ansible_python_interpreter, e.g. from `extra:`, was the only one tried).
+        for host in resources.hosts:
+            found = check.facts.get(host.alias, {}).get("enos_python")
+            if found:
+                host.extra["ansible_python_interpreter"] = found
+        exp.set_resources(resources)
+        inv = inventory.write(config, resources, exp.path)
         exp.mark_done("up", hosts=len(resources.hosts), seconds=round(time.monotonic() - start, 1))
 
     opts.say(f"{len(resources.hosts)} host(s) ready in {time.monotonic() - start:.1f}s "

@@ -282,8 +282,7 @@ def init(config: Config, env: Experiment, force: bool = False, progress: Any = N
             keyfile=str(key),
             roles=roles,
             groups=[group] if group else [],
-            extra={"netns": ns, "enos_root": str(root),
-                   "ansible_python_interpreter": "/usr/bin/python3"},
+            extra={"netns": ns, "enos_root": str(root)},
         )
         if ns not in existing:
             _run("ip", "netns", "add", ns)

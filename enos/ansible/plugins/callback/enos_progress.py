@@ -71,6 +71,11 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_ok(self, result):
         self._result("ok", result)
+        # Facts named enos_* (set_fact) are how a playbook reports values back to enos.
+        facts = {k: v for k, v in (result._result.get("ansible_facts") or {}).items()
+                 if k.startswith("enos_")}
+        if facts:
+            self._emit(event="facts", host=result._host.get_name(), facts=facts)
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         self._result("failed", result, ignore_errors)
