@@ -41,11 +41,17 @@ class PluginError(EnosError):
 
 
 @functools.cache
+def _all_entry_points() -> metadata.EntryPoints:
+    """One scan of the installed distributions' metadata for the three groups."""
+    return metadata.entry_points()
+
+
+@functools.cache
 def _entry_points(kind: str) -> dict[str, metadata.EntryPoint]:
     group = GROUPS[kind]
     found: dict[str, metadata.EntryPoint] = {}
     owners: dict[str, str] = {}
-    for ep in metadata.entry_points(group=group):
+    for ep in _all_entry_points().select(group=group):
         dist = ep.dist.name if ep.dist is not None else "?"
         if ep.name in found and found[ep.name].value != ep.value:
             raise PluginError(
