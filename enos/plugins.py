@@ -41,8 +41,9 @@ class PluginError(EnosError):
 
 
 @functools.cache
-def _all_entry_points() -> metadata.EntryPoints:
-    """One scan of the installed distributions' metadata for the three groups."""
+def _all_entry_points() -> Any:
+    """One scan of the installed distributions' metadata for the three groups (Python 3.11
+    returns a SelectableGroups, 3.12 an EntryPoints: both have ``select(group=)``)."""
     return metadata.entry_points()
 
 

@@ -81,6 +81,14 @@ class Provider:
     def validate(self, config: Config) -> None:
         """Checks that need the whole loaded configuration (labels, sizes...)."""
 
+    def sample(self) -> str | None:
+        """A commented reservation.yaml for this testbed (``enos new``), or None. enos's own
+        testbeds keep theirs in ``enos/config/samples/<name>.yaml``."""
+        from enos.config.samples import HERE
+
+        path = HERE / f"{self.name}.yaml"
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
     # -- machines ------------------------------------------------------------------------------
     def require_built(self) -> None:
         """Refuse, saying so, when acquiring machines on this testbed is not built."""

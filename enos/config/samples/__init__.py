@@ -1,19 +1,30 @@
-"""Commented sample reservation files, one per provider (``enos new --provider NAME``)."""
+"""Commented sample reservation files of enos's own testbeds (``enos new --provider NAME``).
+
+Each provider gives its sample through :meth:`enos.providers.base.Provider.sample`; enos's own
+read theirs from this directory (``<name>.yaml``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-_HERE = Path(__file__).parent
+HERE = Path(__file__).parent
 
 
 def sample_providers() -> list[str]:
-    """The providers a sample exists for, in the registry's order."""
-    from enos.providers import names
+    """The providers that have a sample, in the registry's order."""
+    from enos import plugins
 
-    return [name for name in names() if (_HERE / f"{name}.yaml").is_file()]
+    return [name for name in plugins.names("provider")
+            if plugins.load("provider", name).sample() is not None]
 
 
-def sample(provider: str = "local") -> str:
-    """The text of the sample reservation.yaml for ``provider``."""
-    return (_HERE / f"{provider}.yaml").read_text(encoding="utf-8")
+def sample(provider: str | None = None) -> str:
+    """The text of the sample reservation.yaml for ``provider`` (default: the default one)."""
+    from enos import plugins
+    from enos.providers import DEFAULT_PROVIDER
+
+    text = plugins.load("provider", provider or DEFAULT_PROVIDER).sample()
+    if text is None:
+        raise KeyError(provider)
+    return str(text)
