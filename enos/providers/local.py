@@ -478,6 +478,21 @@ class LocalProvider(Provider):
     def check_section(self, section: dict[str, Any], ck: Checker) -> None:
         check_networks(section, ck)
 
+    def validate(self, config: Config) -> None:
+        """The hosts must fit below the free pool of every network."""
+        count = sum(spec.number for spec in config.machines)
+        for index, net in enumerate(_networks(config)):
+            cidr = ipaddress.IPv4Network(net.cidr)
+            room = int(ipaddress.IPv4Address(net.start or 0)) - int(
+                _host_ip(cidr, FIRST_HOST_OFFSET - 1))
+            if count > room:
+                key = f"provider.networks.{index}" if "networks" in config.raw.get(
+                    "provider", {}) else "resources"
+                raise config.error(
+                    key, f"{count} hosts do not fit in {net.cidr} ({room} addresses below its "
+                    "free pool)", "ask for fewer machines, or give a larger cidr under "
+                    "provider.networks")
+
     def init(self, config: Config, exp: Experiment, out: Output,
              force: bool = False) -> Resources:
         return init(config, exp, force=force)
