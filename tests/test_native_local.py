@@ -20,6 +20,10 @@ import pytest
 import yaml
 from conftest import netns_names, unique_networks
 
+from enos import deployers
+from enos.experiment import Experiment
+from enos.output import Plain
+
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(os.geteuid() != 0, reason="the local testbed needs root"),
@@ -133,6 +137,19 @@ def test_deploy_boot_destroy(workdir: Path) -> None:
         assert {n: p["started_at"] for n, p in again["programs"].items()} == before
         # And `enos init` again creates nothing.
         assert "nothing to create" in ok(enos("init", cwd=tmp_path))
+
+        # One service stopped and started again through the deployer (fault injection).
+        deployer = deployers.load("native")
+        exp, out = Experiment(expdir), Plain(quiet=True)
+        assert deployer.control(exp, "nova-scheduler", "stop", out) == {
+            control["alias"]: "stopped", "network-1": "absent", "compute-1": "absent"}
+        status_path = Path(control["extra"]["enos_root"]) / "supervisor" / "status.json"
+        assert json.loads(status_path.read_text())["programs"]["nova-scheduler"]["pid"] is None
+        assert deployer.control(exp, "nova-compute", "restart", out,
+                                hosts=["compute-1"]) == {"compute-1": "restarted"}
+        deployer.control(exp, "nova-scheduler", "start", out)
+        programs = json.loads(status_path.read_text())["programs"]
+        assert programs["nova-scheduler"]["state"] == "running"
         print(f"deploy {deploy_seconds:.0f}s, boot {result['boot']:.1f}s")
     finally:
         destroyed = enos("destroy", "--hard", cwd=tmp_path)

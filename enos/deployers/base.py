@@ -107,8 +107,9 @@ class Deployer:
         return []
 
     def control(self, exp: Experiment, service: str, action: str, out: Output,
-                hosts: list[str] | None = None) -> None:
-        """``action`` (start, stop, restart) one service, on all its hosts or on ``hosts``."""
+                hosts: list[str] | None = None) -> dict[str, str]:
+        """``action`` (start, stop, restart) one service, on all its hosts or on ``hosts``;
+        return what was done on each host."""
         raise NotBuiltError(f"the {self.name} deployer cannot {action} one service")
 
     def passthrough(self, exp: Experiment, args: list[str], out: Output) -> int:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import yaml
 
 from enos.deployers.base import Deployer, Endpoint
-from enos.errors import EnosError
+from enos.errors import EnosError, did_you_mean
 from enos.utils import cache
 from enos.utils.cache import cache_dir
 from enos.utils.fs import atomic_write, atomic_write_json, write_private
@@ -121,6 +121,21 @@ def check_options(section: dict[str, Any], ck: Checker) -> dict[str, Any]:
         else:
             out[key] = ck.text(value, f"deployer.{key}", "a name")
     return out
+
+
+def program_names() -> list[str]:
+    """The supervised services of a deployment, as ``playbooks/programs.yml`` declares them
+    (nova-compute is added per compute host)."""
+    programs = yaml.safe_load((PLAYBOOKS / "programs.yml").read_text())
+    names = [name for key, table in programs.items() if key.endswith("_programs")
+             for name in table]
+    return [*names, "nova-compute"]
+
+
+def options_of_state(exp: Experiment) -> dict[str, Any]:
+    """The deployer options the experiment was deployed with (its recorded configuration)."""
+    section = (exp.state.get("config") or {}).get("deployer") or {}
+    return {**DEFAULT_CONFIG, **(section if isinstance(section, dict) else {})}
 
 
 def options(config: Config) -> dict[str, Any]:
@@ -388,6 +403,31 @@ class NativeDeployer(Deployer):
 
     def python(self, exp: Experiment) -> Path:
         return python()
+
+    def services(self, exp: Experiment) -> list[str]:
+        return program_names()
+
+    def control(self, exp: Experiment, service: str, action: str, out: Output,
+                hosts: list[str] | None = None) -> dict[str, str]:
+        """Start, stop or restart one supervised service on its hosts (all, or ``hosts``);
+        return what was done on each host (stopped, started, restarted, absent)."""
+        if service not in program_names():
+            raise EnosError(f"the native deployer has no service '{service}'",
+                            did_you_mean(service, program_names())
+                            or f"services: {', '.join(program_names())}")
+        if action not in ("start", "stop", "restart"):
+            raise EnosError(f"unknown action '{action}'", "use start, stop or restart")
+        from enos.ansible.runner import run_playbook
+
+        result = run_playbook(
+            PLAYBOOKS / "control.yml", exp.inventory_path, limit=",".join(hosts) if hosts
+            else None, title=f"{action} {service}", log_dir=exp.path / "logs",
+            extravars={**_extravars(exp, options_of_state(exp), False),
+                       "enos_control_service": service, "enos_control_action": action},
+            quiet=out.quiet, verbosity=out.verbosity,
+            retry_hint=f"check the hosts, then {action} {service} again")
+        return {host: str(facts.get("enos_control")) for host, facts in result.facts.items()
+                if "enos_control" in facts}
 
     def endpoints(self, exp: Experiment) -> list[Endpoint]:
         try:
