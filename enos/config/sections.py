@@ -13,7 +13,7 @@ from enos.config.ranges import RangeError, expand_group
 
 # deployer type -> the options it understands
 DEPLOYERS: dict[str, tuple[str, ...]] = {
-    "native": ("fake_computes", "api_workers", "region"),
+    "native": ("release", "fake_computes", "api_workers", "region"),
     "kolla": (),
 }
 REGISTRY_TYPES = ("none", "internal", "external")

@@ -3,8 +3,8 @@
 On each host of the inventory, following its Kolla-style service groups (mariadb, rabbitmq,
 memcached, keystone, glance-api, placement-api, nova-api, nova-conductor, nova-scheduler,
 nova-compute, neutron-server), the playbooks in ``playbooks/`` install Debian's MariaDB,
-RabbitMQ and memcached, one OpenStack virtualenv pinned by ``files/openstack-constraints.txt``
-(built once per machine under ``/var/cache/enos``), write every configuration, state and log
+RabbitMQ and memcached, one OpenStack virtualenv pinned by ``files/constraints/SERIES.txt``
+(built once per machine and release under ``/var/cache/enos``), write every configuration, state and log
 under the host's ``enos_root``, and run every service under ``enos/supervisor.py`` inside the
 host's network namespace, bound to the host's ``enos_address``. Nova uses the fake virt
 driver; Neutron's ML2 binds every port with the ``enos_bind_all`` mechanism driver
@@ -14,8 +14,13 @@ Configuration (``deployer:`` in reservation.yaml)::
 
     deployer:
       type: native
+      release: 2026.2      # the OpenStack series (see RELEASES); the newest by default
       fake_computes: 1     # nova-compute services per compute host
       api_workers: 2       # uwsgi processes per API
+
+The release can also be given as the original Enos does, for Kolla: ``kolla_ref:
+stable/2025.2`` or Kolla's ``openstack_release: 2025.2`` (under ``kolla:`` or at the top level);
+see :func:`release_of`.
 """
 
 from __future__ import annotations
@@ -45,9 +50,25 @@ if TYPE_CHECKING:
 HERE = Path(__file__).parent
 FILES = HERE / "files"
 PLAYBOOKS = HERE / "playbooks"
-CONSTRAINTS = FILES / "openstack-constraints.txt"
+CONSTRAINTS_DIR = FILES / "constraints"
 
-# What the virtualenv is installed from (versions come from CONSTRAINTS).
+# The OpenStack series the native deployer ships tested constraints for
+# (files/constraints/SERIES.txt), newest first: the first is the default.
+RELEASES: dict[str, str] = {
+    "2026.2": "keystone 30, glance 33, placement 16, nova 34, neutron 29",
+    "2026.1": "keystone 29, glance 32, placement 15, nova 33, neutron 28",
+    "2025.2": "keystone 28, glance 31, placement 14, nova 32, neutron 27",
+}
+DEFAULT_RELEASE = next(iter(RELEASES))
+# Kolla's name of its development branch: the newest release here.
+ALIASES = {"master": DEFAULT_RELEASE}
+
+# What differs between releases in the playbooks' templates (``enos_native.settings``): the
+# defaults, and per release only what it changes.
+SETTINGS: dict[str, Any] = {}
+RELEASE_SETTINGS: dict[str, dict[str, Any]] = {}
+
+# What the virtualenv is installed from (versions come from the release's constraints file).
 PACKAGES = [
     "keystone", "glance", "openstack-placement", "nova", "neutron", "python-openstackclient",
     "openstacksdk", "uwsgi", "PyMySQL", "python-memcached", "pymemcache",
@@ -55,6 +76,7 @@ PACKAGES = [
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "type": "native",
+    "release": None,
     "fake_computes": 1,
     "api_workers": 2,
     "region": "RegionOne",
@@ -83,18 +105,75 @@ SERVICE_PORTS = {
 }
 
 
-def release_id() -> str:
+def constraints(release: str = DEFAULT_RELEASE) -> Path:
+    """The constraints file of ``release``: every package of its virtualenv, pinned."""
+    return CONSTRAINTS_DIR / f"{release}.txt"
+
+
+def release_id(release: str = DEFAULT_RELEASE) -> str:
     """A hash of what the virtualenv is made of: a new one means a new virtualenv."""
-    return cache.release_id(CONSTRAINTS, PACKAGES)
+    return cache.release_id(constraints(release), PACKAGES)
 
 
-def venv_path() -> Path:
-    return cache_dir() / f"openstack-{release_id()}"
+def venv_path(release: str = DEFAULT_RELEASE) -> Path:
+    return cache_dir() / f"openstack-{release_id(release)}"
+
+
+def _release_name(value: Any) -> str:
+    """``stable/2025.2``, ``2025.2`` (YAML may give a float) or ``master`` -> a series name."""
+    text = str(value).strip()
+    for prefix in ("stable/", "unmaintained/"):
+        text = text.removeprefix(prefix)
+    return ALIASES.get(text.lower(), text)
+
+
+def release_of(config: Config) -> str:
+    """The OpenStack series ``config`` asks for, one of :data:`RELEASES`.
+
+    Read, first found: ``deployer.release``, Kolla's ``openstack_release`` (under ``kolla:``, or
+    at the top level as the original allowed), ``kolla_ref`` (``stable/2025.2``). ``master``
+    is the newest release; without any, the newest. An unknown release is a
+    :class:`ConfigError` naming the file, line, key and the known releases.
+    """
+    from enos.deployers import section
+
+    data = config.data
+    kolla = data.get("kolla") if isinstance(data.get("kolla"), dict) else {}
+    sources = [
+        ("deployer.release", section(config).get("release")),
+        ("kolla.openstack_release", kolla.get("openstack_release")),
+        ("openstack_release", data.get("openstack_release")),
+        ("kolla_ref", data.get("kolla_ref")),
+    ]
+    for key, value in sources:
+        if value is None:
+            continue
+        release = _release_name(value)
+        if release not in RELEASES:
+            known = ", ".join(f"{r} ({what})" for r, what in RELEASES.items())
+            raise ConfigError(
+                f"unknown OpenStack release {value!r} for the native deployer",
+                source=str(config.path), line=config.line_of(key), key=key,
+                hint=f"known releases: {known}; {DEFAULT_RELEASE} when none is given "
+                     f"(also written stable/{DEFAULT_RELEASE}, or master for the newest)",
+            )
+        return release
+    return DEFAULT_RELEASE
+
+
+def settings(release: str) -> dict[str, Any]:
+    """The templates' per-release variables of ``release``."""
+    return {**SETTINGS, **RELEASE_SETTINGS.get(release, {})}
 
 
 def python(config: Config | None = None, env: Experiment | None = None) -> Path:
-    """The OpenStack virtualenv's python (it has openstacksdk)."""
-    return venv_path() / "bin" / "python"
+    """The OpenStack virtualenv's python (it has openstacksdk): the deployed one's, else the
+    configuration's release's."""
+    venv = ((env.state.get("cloud") or {}).get("venv") if env is not None else None)
+    if venv:
+        return Path(venv) / "bin" / "python"
+    release = release_of(config) if config is not None else DEFAULT_RELEASE
+    return venv_path(release) / "bin" / "python"
 
 
 def options(config: Config) -> dict[str, Any]:
@@ -102,6 +181,7 @@ def options(config: Config) -> dict[str, Any]:
     from enos.deployers import section
 
     out = {**DEFAULT_CONFIG, **section(config)}
+    out["release"] = release_of(config)
     unknown = sorted(set(out) - set(DEFAULT_CONFIG))
     if unknown:
         raise ConfigError(
@@ -197,7 +277,7 @@ def check_inventory(inv: dict[str, Any], path: Path) -> dict[str, list[str]]:
 
 
 # -- deploy ---------------------------------------------------------------------------------
-def helpers_archive(env: Experiment) -> Path:
+def helpers_archive(env: Experiment, release: str = DEFAULT_RELEASE) -> Path:
     """The files every host gets (supervisor, helpers, constraints, ML2 driver), as one
     reproducible archive, so that an unchanged set costs one checksum per host."""
     from enos import supervisor
@@ -210,7 +290,7 @@ def helpers_archive(env: Experiment) -> Path:
         (FILES / "enos_compute_pool.py", "enos_compute_pool.py", 0o644),
         (FILES / "install-openstack.sh", "install-openstack.sh", 0o755),
         (FILES / "install-packages.sh", "install-packages.sh", 0o755),
-        (CONSTRAINTS, "openstack-constraints.txt", 0o644),
+        (constraints(release), "openstack-constraints.txt", 0o644),
         (FILES / "enos_ml2" / "__init__.py", "enos_ml2/__init__.py", 0o644),
         (FILES / "enos_ml2" / "driver.py", "enos_ml2/driver.py", 0o644),
     ]
@@ -229,11 +309,14 @@ def helpers_archive(env: Experiment) -> Path:
 
 
 def _extravars(env: Experiment, opts: dict[str, Any], reconfigure: bool) -> dict[str, Any]:
+    release = str(opts["release"])
     return {
         "enos_native": {
-            "venv": str(venv_path()),
-            "release": release_id(),
-            "helpers": str(helpers_archive(env)),
+            "venv": str(venv_path(release)),
+            "release": release_id(release),
+            "openstack_release": release,
+            "settings": settings(release),
+            "helpers": str(helpers_archive(env, release)),
             "packages": PACKAGES,
             "fake_computes": int(opts["fake_computes"]),
             "api_workers": int(opts["api_workers"]),
@@ -338,10 +421,12 @@ def cloud_info(groups: dict[str, list[str]], hostvars: dict[str, Any], native: d
     n = int(native["fake_computes"])
     for host in groups["nova-compute"]:
         computes += [host] if n == 1 else [f"{host}-c{i}" for i in range(1, n + 1)]
+    release = str(native.get("release") or DEFAULT_RELEASE)
     return {
         "deployer": "native",
-        "release": release_id(),
-        "venv": str(venv_path()),
+        "release": release,
+        "release_id": release_id(release),
+        "venv": str(venv_path(release)),
         "auth_url": endpoints["keystone"],
         "region": native["region"],
         "endpoints": endpoints,
@@ -363,7 +448,7 @@ def write_credentials(env: Experiment, cloud: dict[str, Any], admin_password: st
         f"export OS_REGION_NAME={cloud['region']}\n"
         "export OS_IDENTITY_API_VERSION=3\n"
         "export OS_INTERFACE=public\n"
-        f"export PATH={venv_path() / 'bin'}:$PATH\n"
+        f"export PATH={Path(cloud.get('venv') or venv_path()) / 'bin'}:$PATH\n"
     )
     write_private(env.path / "admin-openrc", openrc)
     clouds = {"clouds": {"enos": {
