@@ -1,17 +1,23 @@
 """Which OpenStack the native deployer installs: release selection from reservation.yaml
 (``deployer.release``, Kolla's ``openstack_release``, ``kolla_ref``), its errors, and the
-constraints file shipped per release."""
+constraints file shipped per release. The last test deploys an older release for real, only
+when ENOS_TEST_RELEASE is set (see its skip reason)."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import run_enos
+import yaml
+from conftest import run_enos, unique_networks
 
 from enos.config.loader import load_config
 from enos.deployers import native
@@ -155,3 +161,41 @@ def test_resolver_script_is_valid_shell() -> None:
     script = native.CONSTRAINTS_DIR / "resolve.sh"
     assert subprocess.run(["sh", "-n", str(script)], check=False).returncode == 0
     assert sys.version_info >= (3, 11)
+
+
+# -- an older release on a real local testbed (not in CI: ~3 min, plus ~8 min to build the
+#    release's virtualenv the first time) -----------------------------------------------------------
+OLDER = os.environ.get("ENOS_TEST_RELEASE")
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not OLDER, reason="set ENOS_TEST_RELEASE=2025.2 (or 2026.1) to deploy that "
+                    "release: ENOS_TEST_RELEASE=2025.2 pytest -m integration "
+                    "tests/test_native_release.py")
+@pytest.mark.skipif(os.geteuid() != 0, reason="the local testbed needs root")
+def test_deploy_an_older_release() -> None:
+    assert OLDER in native.RELEASES, f"ENOS_TEST_RELEASE must be one of {list(native.RELEASES)}"
+    workdir = Path(tempfile.mkdtemp(prefix="enos-release-test-"))
+    doc = {
+        "provider": {"type": "local", "networks": unique_networks()},
+        "resources": {"control": 1, "network": 1, "compute": 1},
+        "kolla_ref": f"stable/{OLDER}",
+    }
+    (workdir / "reservation.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    try:
+        run_enos("deploy", cwd=workdir, timeout=2400)
+        expdir = (workdir / "current").resolve()
+        cloud = json.loads((expdir / "cloud.json").read_text())
+        assert cloud["release"] == OLDER and cloud["venv"] == str(native.venv_path(OLDER))
+        assert f"native {OLDER}" in run_enos("info", cwd=workdir).stdout
+        nova = subprocess.run([str(Path(cloud["venv"]) / "bin" / "nova-manage"), "--version"],
+                              capture_output=True, text=True, check=False)
+        assert nova.stdout.strip().split(".")[0] == pins(OLDER)["nova"].split(".")[0]
+        create = ("source admin-openrc && openstack server create --flavor m1.tiny "
+                  "--image cirros.uec --network private --wait -f value -c status vm1")
+        boot = subprocess.run(
+            ["bash", "-c", create], cwd=expdir, capture_output=True, text=True, timeout=600, check=False)
+        assert boot.stdout.strip() == "ACTIVE", boot.stdout + boot.stderr
+    finally:
+        run_enos("destroy", "--hard", cwd=workdir, check=False, timeout=600)
+        shutil.rmtree(workdir, ignore_errors=True)
