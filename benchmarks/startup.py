@@ -1,7 +1,7 @@
 """Start-up time of enos commands, whole process, median of N runs; optionally side by side
 with the original Enos.
 
-Usage: python benchmarks/startup.py [RUNS] [--original PATH]
+Usage: python benchmarks/startup.py [RUNS] [--original PATH] [-v]
 
 Times `enos --help`, `enos help`, `enos --version`, `enos validate` and `enos info` (exit
 status ignored: only the time until the process ends counts), each in a temporary directory
@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("runs", nargs="?", type=int, default=15)
     parser.add_argument("--original", metavar="PATH",
                         help="the original Enos's `enos` command, timed side by side")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every run's time")
     args = parser.parse_args()
     ours = shutil.which("enos") or "enos"
     tools = [("enos", ours)] + ([("original", args.original)] if args.original else [])
@@ -72,14 +73,14 @@ def main() -> None:
         cwd = Path(tmp)
         (cwd / "reservation.yaml").write_text(RESERVATION)
         for argv in COMMANDS:
-            cells = []
-            for _, path in tools:
+            cells, details = [], []
+            for name, path in tools:
                 med, values, code = measure(path, argv, cwd, args.runs)
                 cells.append(f"{med:8.3f} s [{code}]")
-                detail = f"  {path} {' '.join(argv)}: {fmt(values)}"
+                details.append(f"  {name}: {fmt(values)}")
             print(f"{'enos ' + ' '.join(argv):<16}" + "".join(f"{c:>22}" for c in cells))
-            if os.environ.get("ENOS_BENCH_VERBOSE"):
-                print(detail)
+            if args.verbose:
+                print("\n".join(details))
 
     if os.geteuid() != 0:
         print("(not root: `enos info` on a real local testbed skipped)")
