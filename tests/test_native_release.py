@@ -180,6 +180,7 @@ def test_deploy_an_older_release() -> None:
         "provider": {"type": "local", "networks": unique_networks()},
         "resources": {"control": 1, "network": 1, "compute": 1},
         "kolla_ref": f"stable/{OLDER}",
+        "deployer": {"type": "native", "fake_computes": 2},  # the compute pool helper too
     }
     (workdir / "reservation.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     try:
@@ -196,6 +197,11 @@ def test_deploy_an_older_release() -> None:
         boot = subprocess.run(
             ["bash", "-c", create], cwd=expdir, capture_output=True, text=True, timeout=600, check=False)
         assert boot.stdout.strip() == "ACTIVE", boot.stdout + boot.stderr
+        listing = ("source admin-openrc && openstack compute service list "
+                   "--service nova-compute -f value -c Host -c State")
+        hosts = subprocess.run(
+            ["bash", "-c", listing], cwd=expdir, capture_output=True, text=True, timeout=120, check=False).stdout
+        assert sorted(hosts.split()) == ["compute-1-c1", "compute-1-c2", "up", "up"], hosts
     finally:
         run_enos("destroy", "--hard", cwd=workdir, check=False, timeout=600)
         shutil.rmtree(workdir, ignore_errors=True)
