@@ -79,6 +79,18 @@ def test_unknown_release_names_file_line_key_and_known(tmp_path: Path, text: str
         assert known in (err.value.hint or "")
 
 
+def test_find_release_on_plain_data() -> None:
+    """What a loader can call with the parsed data and the deployer section alone."""
+    assert native.find_release({}, {}) == (native.DEFAULT_RELEASE, "", None)
+    assert native.find_release({"kolla_ref": "stable/2025.2"}, {}) == \
+        ("2025.2", "kolla_ref", "stable/2025.2")
+    assert native.find_release({"kolla": {"openstack_release": 2026.1}}, {"release": None}) == \
+        ("2026.1", "kolla.openstack_release", 2026.1)
+    assert native.find_release({}, {"release": "rocky"}) == ("", "deployer.release", "rocky")
+    message, hint = native.unknown_release("rocky")
+    assert "'rocky'" in message and all(r in hint for r in native.RELEASES)
+
+
 def test_options_carry_the_release(tmp_path: Path) -> None:
     path = tmp_path / "reservation.yaml"
     path.write_text(BASE + "deployer: {type: native, release: 2025.2, fake_computes: 2}\n")

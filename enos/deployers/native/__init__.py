@@ -4,8 +4,8 @@ On each host of the inventory, following its Kolla-style service groups (mariadb
 memcached, keystone, glance-api, placement-api, nova-api, nova-conductor, nova-scheduler,
 nova-compute, neutron-server), the playbooks in ``playbooks/`` install Debian's MariaDB,
 RabbitMQ and memcached, one OpenStack virtualenv pinned by ``files/constraints/SERIES.txt``
-(built once per machine and release under ``/var/cache/enos``), write every configuration, state and log
-under the host's ``enos_root``, and run every service under ``enos/supervisor.py`` inside the
+(built once per machine and release under ``/var/cache/enos``), write every configuration,
+state and log under the host's ``enos_root``, and run every service under ``enos/supervisor.py`` inside the
 host's network namespace, bound to the host's ``enos_address``. Nova uses the fake virt
 driver; Neutron's ML2 binds every port with the ``enos_bind_all`` mechanism driver
 (``files/enos_ml2``), so no agent is needed.
@@ -129,38 +129,49 @@ def _release_name(value: Any) -> str:
     return ALIASES.get(text.lower(), text)
 
 
-def release_of(config: Config) -> str:
-    """The OpenStack series ``config`` asks for, one of :data:`RELEASES`.
+def find_release(data: dict[str, Any], deployer: dict[str, Any]) -> tuple[str, str, Any]:
+    """``(release, key, value)``: the release a configuration's ``data`` and ``deployer:``
+    section ask for, the key it was read from (dotted) and the value as written; release is ""
+    when the value names no release of :data:`RELEASES`.
 
     Read, first found: ``deployer.release``, Kolla's ``openstack_release`` (under ``kolla:``, or
     at the top level as the original allowed), ``kolla_ref`` (``stable/2025.2``). ``master``
-    is the newest release; without any, the newest. An unknown release is a
-    :class:`ConfigError` naming the file, line, key and the known releases.
+    is the newest release; without any, the newest.
     """
-    from enos.deployers import section
-
-    data = config.data
     kolla = data.get("kolla") if isinstance(data.get("kolla"), dict) else {}
     sources = [
-        ("deployer.release", section(config).get("release")),
+        ("deployer.release", deployer.get("release")),
         ("kolla.openstack_release", kolla.get("openstack_release")),
         ("openstack_release", data.get("openstack_release")),
         ("kolla_ref", data.get("kolla_ref")),
     ]
     for key, value in sources:
-        if value is None:
-            continue
-        release = _release_name(value)
-        if release not in RELEASES:
-            known = ", ".join(f"{r} ({what})" for r, what in RELEASES.items())
-            raise ConfigError(
-                f"unknown OpenStack release {value!r} for the native deployer",
-                source=str(config.path), line=config.line_of(key), key=key,
-                hint=f"known releases: {known}; {DEFAULT_RELEASE} when none is given "
-                     f"(also written stable/{DEFAULT_RELEASE}, or master for the newest)",
-            )
-        return release
-    return DEFAULT_RELEASE
+        if value is not None:
+            release = _release_name(value)
+            return (release if release in RELEASES else "", key, value)
+    return DEFAULT_RELEASE, "", None
+
+
+def unknown_release(value: Any) -> tuple[str, str]:
+    """The message and hint of an unknown release."""
+    known = ", ".join(f"{r} ({what})" for r, what in RELEASES.items())
+    hint = (f"known releases: {known}; {DEFAULT_RELEASE} when none is given (also written "
+            f"stable/{DEFAULT_RELEASE}, or master for the newest)")
+    return f"unknown OpenStack release {value!r} for the native deployer", hint
+
+
+def release_of(config: Config) -> str:
+    """The OpenStack series ``config`` asks for, one of :data:`RELEASES` (see
+    :func:`find_release`); an unknown one is a :class:`ConfigError` naming the file, line, key
+    and the known releases."""
+    from enos.deployers import section
+
+    release, key, value = find_release(config.data, section(config))
+    if not release:
+        message, hint = unknown_release(value)
+        raise ConfigError(message, source=str(config.path), line=config.line_of(key), key=key,
+                          hint=hint)
+    return release
 
 
 def settings(release: str) -> dict[str, Any]:
