@@ -17,6 +17,7 @@ from enos.config import (
     loads_config,
     summarize,
 )
+from enos.errors import ConfigError
 
 BASE = """\
 provider: local
@@ -28,7 +29,8 @@ resources:
 
 
 # The native deployer's options with their defaults, as a loaded file has them.
-NATIVE_DEFAULTS = {"type": "native", "fake_computes": 1, "api_workers": 2, "region": "RegionOne"}
+NATIVE_DEFAULTS = {"type": "native", "release": "2026.2", "fake_computes": 1, "api_workers": 2,
+                   "region": "RegionOne"}
 
 
 def load(tmp_path: Path, text: str) -> Config:
@@ -162,9 +164,13 @@ def test_disabled_constraints_need_no_defaults(tmp_path: Path) -> None:
 
 
 def test_numbers_kept_as_written(tmp_path: Path) -> None:
-    config = load(tmp_path, BASE + "docker_version: 18.10\nkolla_ref: 9\n")
+    config = load(tmp_path, BASE + "docker_version: 18.10\nkolla_ref: 9\ndeployer: kolla\n")
     assert config.data["docker_version"] == "18.10"
     assert config.data["kolla_ref"] == "9"
+    # With the native deployer, kolla_ref names its release, read as written: 2025.20 is not
+    # 2025.2.
+    with pytest.raises(ConfigError, match="unknown OpenStack release '2025.20'"):
+        load(tmp_path, BASE + "kolla_ref: 2025.20\n")
 
 
 def test_unknown_top_level_keys_are_kept(tmp_path: Path) -> None:

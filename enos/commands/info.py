@@ -33,6 +33,7 @@ def describe(exp: Any) -> dict[str, Any]:
         "groups": groups,
         "networks": networks,
         "inventory": str(exp.inventory_path) if exp.inventory_path.exists() else None,
+        "cloud": state.get("cloud"),
         "config": state.get("config", {}),
         "services": services.info(exp),
     }
@@ -80,3 +81,7 @@ def command(opts: Options, out: str) -> None:
                    f"free pool {net['start']}..{net['end']}")
     if data["inventory"]:
         click.echo(f"inventory:  {data['inventory']}")
+    cloud = data["cloud"] or {}
+    if cloud:
+        release = f" {cloud['release']}" if cloud.get("release") else ""
+        click.echo(f"openstack:  {cloud.get('deployer', '?')}{release} at {cloud.get('auth_url')}")

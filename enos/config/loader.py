@@ -112,13 +112,13 @@ def loads_config(text: str, path: str | os.PathLike[str]) -> Config:
     ck.known_keys(data, "", (*TOP_LEVEL_KEYS, *owned))
 
     provider = _provider(data, ck)
+    _kolla(data, ck)  # before the deployer, which may read kolla_ref or openstack_release
     data["deployer"] = _deployer(data, provider, ck)
     data["registry"] = sections.registry(data.get("registry"), ck)
     data["enable_monitoring"] = (
         ck.boolean(data["enable_monitoring"], "enable_monitoring")
         if data.get("enable_monitoring") is not None else False
     )
-    _kolla(data, ck)
     if "patches" in data:
         data["patches"] = sections.patches(data["patches"], ck)
     if "hosts" in data and not isinstance(data["hosts"], (dict, list)):

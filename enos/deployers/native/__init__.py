@@ -3,10 +3,11 @@
 On each host of the inventory, following its Kolla-style service groups (mariadb, rabbitmq,
 memcached, keystone, glance-api, placement-api, nova-api, nova-conductor, nova-scheduler,
 nova-compute, neutron-server), the playbooks in ``playbooks/`` install Debian's MariaDB,
-RabbitMQ and memcached, one OpenStack virtualenv pinned by ``files/openstack-constraints.txt``
-(built once per machine under ``/var/cache/enos``), write every configuration, state and log
-under the host's ``enos_root``, and run every service under ``enos/supervisor.py`` inside the
-host's network namespace, bound to the host's ``enos_address``. Nova uses the fake virt
+RabbitMQ and memcached, one OpenStack virtualenv pinned by ``files/constraints/SERIES.txt``
+(built once per machine and release under ``/var/cache/enos``), write every configuration,
+state and log under the host's ``enos_root``, and run every service under
+``enos/supervisor.py`` inside the host's network namespace, bound to the host's
+``enos_address``. Nova uses the fake virt
 driver; Neutron's ML2 binds every port with the ``enos_bind_all`` mechanism driver
 (``files/enos_ml2``), so no agent is needed.
 
@@ -14,8 +15,13 @@ Configuration (``deployer:`` in reservation.yaml)::
 
     deployer:
       type: native
+      release: 2026.2      # the OpenStack series (see RELEASES); the newest by default
       fake_computes: 1     # nova-compute services per compute host
       api_workers: 2       # uwsgi processes per API
+
+The release can also be given as the original Enos does, for Kolla: ``kolla_ref:
+stable/2025.2`` or Kolla's ``openstack_release: 2025.2`` (under ``kolla:`` or at the top level);
+see :func:`find_release`.
 """
 
 from __future__ import annotations
@@ -48,9 +54,27 @@ if TYPE_CHECKING:
 HERE = Path(__file__).parent
 FILES = HERE / "files"
 PLAYBOOKS = HERE / "playbooks"
-CONSTRAINTS = FILES / "openstack-constraints.txt"
+CONSTRAINTS_DIR = FILES / "constraints"
 
-# What the virtualenv is installed from (versions come from CONSTRAINTS).
+# The OpenStack series the native deployer ships tested constraints for
+# (files/constraints/SERIES.txt), newest first: the first is the default.
+RELEASES: dict[str, str] = {
+    "2026.2": "keystone 30, glance 33, placement 16, nova 34, neutron 29",
+    "2026.1": "keystone 29, glance 32, placement 15, nova 33, neutron 28",
+    "2025.2": "keystone 28, glance 31, placement 14, nova 32, neutron 27",
+}
+DEFAULT_RELEASE = next(iter(RELEASES))
+# Kolla's name of its development branch: the newest release here.
+ALIASES = {"master": DEFAULT_RELEASE}
+
+# What differs between releases in the playbooks' templates, which read
+# ``enos_native.settings.NAME``: the defaults, and per release only what it changes. Empty: the
+# three releases run with the same templates, the ML2 driver and helpers unchanged (each was
+# deployed and booted a server). A release needing, say, another WSGI module adds it here.
+SETTINGS: dict[str, Any] = {}
+RELEASE_SETTINGS: dict[str, dict[str, Any]] = {}
+
+# What the virtualenv is installed from (versions come from the release's constraints file).
 PACKAGES = [
     "keystone", "glance", "openstack-placement", "nova", "neutron", "python-openstackclient",
     "openstacksdk", "uwsgi", "PyMySQL", "python-memcached", "pymemcache",
@@ -58,6 +82,7 @@ PACKAGES = [
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "type": "native",
+    "release": None,
     "fake_computes": 1,
     "api_workers": 2,
     "region": "RegionOne",
@@ -86,27 +111,88 @@ SERVICE_PORTS = {
 }
 
 
-def release_id() -> str:
+def constraints(release: str = DEFAULT_RELEASE) -> Path:
+    """The constraints file of ``release``: every package of its virtualenv, pinned."""
+    return CONSTRAINTS_DIR / f"{release}.txt"
+
+
+def release_id(release: str = DEFAULT_RELEASE) -> str:
     """A hash of what the virtualenv is made of: a new one means a new virtualenv."""
-    return cache.release_id(CONSTRAINTS, PACKAGES)
+    return cache.release_id(constraints(release), PACKAGES)
 
 
-def venv_path() -> Path:
-    return cache_dir() / f"openstack-{release_id()}"
+def venv_path(release: str = DEFAULT_RELEASE) -> Path:
+    return cache_dir() / f"openstack-{release_id(release)}"
+
+
+def _release_name(value: Any) -> str:
+    """``stable/2025.2``, ``2025.2`` (YAML may give a float) or ``master`` -> a series name."""
+    text = str(value).strip()
+    for prefix in ("stable/", "unmaintained/"):
+        text = text.removeprefix(prefix)
+    return ALIASES.get(text.lower(), text)
+
+
+def find_release(data: dict[str, Any], deployer: dict[str, Any]) -> tuple[str, str, Any]:
+    """``(release, key, value)``: the release a configuration's ``data`` and ``deployer:``
+    section ask for, the key it was read from (dotted) and the value as written; release is ""
+    when the value names no release of :data:`RELEASES`.
+
+    Read, first found: ``deployer.release``, Kolla's ``openstack_release`` (under ``kolla:``, or
+    at the top level as the original allowed), ``kolla_ref`` (``stable/2025.2``). ``master``
+    is the newest release; without any, the newest.
+    """
+    kolla: dict[str, Any] = data["kolla"] if isinstance(data.get("kolla"), dict) else {}
+    sources = [
+        ("deployer.release", deployer.get("release")),
+        ("kolla.openstack_release", kolla.get("openstack_release")),
+        ("openstack_release", data.get("openstack_release")),
+        ("kolla_ref", data.get("kolla_ref")),
+    ]
+    for key, value in sources:
+        if value is not None:
+            release = _release_name(value)
+            return (release if release in RELEASES else "", key, value)
+    return DEFAULT_RELEASE, "", None
+
+
+def unknown_release(value: Any) -> tuple[str, str]:
+    """The message and hint of an unknown release."""
+    known = ", ".join(f"{r} ({what})" for r, what in RELEASES.items())
+    hint = (f"known releases: {known}; {DEFAULT_RELEASE} when none is given (also written "
+            f"stable/{DEFAULT_RELEASE}, or master for the newest)")
+    return f"unknown OpenStack release {value!r} for the native deployer", hint
+
+
+def release_of(config: Config) -> str:
+    """The OpenStack series of a loaded configuration, one of :data:`RELEASES` (resolved and
+    checked when the file was loaded, see :func:`check_options`)."""
+    return str(config.deployer.get("release") or DEFAULT_RELEASE)
+
+
+def settings(release: str) -> dict[str, Any]:
+    """The templates' per-release variables of ``release``."""
+    return {**SETTINGS, **RELEASE_SETTINGS.get(release, {})}
 
 
 def python(config: Config | None = None, env: Experiment | None = None) -> Path:
-    """The OpenStack virtualenv's python (it has openstacksdk)."""
-    return venv_path() / "bin" / "python"
+    """The OpenStack virtualenv's python (it has openstacksdk): the deployed one's, else the
+    configuration's release's."""
+    venv = ((env.state.get("cloud") or {}).get("venv") if env is not None else None)
+    if venv:
+        return Path(venv) / "bin" / "python"
+    release = release_of(config) if config is not None else DEFAULT_RELEASE
+    return venv_path(release) / "bin" / "python"
 
 
 # Bounds of the whole-number options: (low, high).
 BOUNDS = {"fake_computes": (1, 1000), "api_workers": (1, 64)}
 
 
-def check_options(section: dict[str, Any], ck: Checker) -> dict[str, Any]:
+def check_options(section: dict[str, Any], data: dict[str, Any], ck: Checker) -> dict[str, Any]:
     """The ``deployer:`` section (without ``type``) checked, defaults merged: the only place
-    the native deployer's options are declared and checked."""
+    the native deployer's options are declared and checked. ``release`` is resolved here
+    (see :func:`find_release`), so later phases read ``config.deployer['release']``."""
     ck.known_keys(section, "deployer", DEFAULT_CONFIG, cutoff=0.6)
     unknown = [k for k in section if k not in DEFAULT_CONFIG]
     if unknown:
@@ -120,6 +206,11 @@ def check_options(section: dict[str, Any], ck: Checker) -> dict[str, Any]:
             out[key] = ck.integer(value, f"deployer.{key}", *BOUNDS[key])
         else:
             out[key] = ck.text(value, f"deployer.{key}", "a name")
+    release, key, value = find_release(data, out)
+    if not release:
+        message, hint = unknown_release(value)
+        raise ck.error(key, message, hint)
+    out["release"] = release
     return out
 
 
@@ -220,7 +311,7 @@ def check_inventory(inv: dict[str, Any], path: Path) -> dict[str, list[str]]:
 
 
 # -- deploy ---------------------------------------------------------------------------------
-def helpers_archive(env: Experiment) -> Path:
+def helpers_archive(env: Experiment, release: str = DEFAULT_RELEASE) -> Path:
     """The files every host gets (supervisor, helpers, constraints, ML2 driver), as one
     reproducible archive, so that an unchanged set costs one checksum per host."""
     from enos import supervisor
@@ -234,7 +325,7 @@ def helpers_archive(env: Experiment) -> Path:
         (cache.ENSURE_VENV, "ensure-venv.sh", 0o755),
         (FILES / "install-openstack.sh", "install-openstack.sh", 0o755),
         (FILES / "install-packages.sh", "install-packages.sh", 0o755),
-        (CONSTRAINTS, "openstack-constraints.txt", 0o644),
+        (constraints(release), "openstack-constraints.txt", 0o644),
         (FILES / "enos_ml2" / "__init__.py", "enos_ml2/__init__.py", 0o644),
         (FILES / "enos_ml2" / "driver.py", "enos_ml2/driver.py", 0o644),
     ]
@@ -253,11 +344,14 @@ def helpers_archive(env: Experiment) -> Path:
 
 
 def _extravars(env: Experiment, opts: dict[str, Any], reconfigure: bool) -> dict[str, Any]:
+    release = str(opts["release"])
     return {
         "enos_native": {
-            "venv": str(venv_path()),
-            "release": release_id(),
-            "helpers": str(helpers_archive(env)),
+            "venv": str(venv_path(release)),
+            "release": release_id(release),
+            "openstack_release": release,
+            "settings": settings(release),
+            "helpers": str(helpers_archive(env, release)),
             "packages": PACKAGES,
             "fake_computes": int(opts["fake_computes"]),
             "api_workers": int(opts["api_workers"]),
@@ -330,10 +424,12 @@ def cloud_info(groups: dict[str, list[str]], hostvars: dict[str, Any], native: d
     n = int(native["fake_computes"])
     for host in groups["nova-compute"]:
         computes += [host] if n == 1 else [f"{host}-c{i}" for i in range(1, n + 1)]
+    release = str(native.get("release") or DEFAULT_RELEASE)
     return {
         "deployer": "native",
-        "release": release_id(),
-        "venv": str(venv_path()),
+        "release": release,
+        "release_id": release_id(release),
+        "venv": str(venv_path(release)),
         "auth_url": endpoints["keystone"],
         "region": native["region"],
         "endpoints": endpoints,
@@ -355,7 +451,7 @@ def write_credentials(env: Experiment, cloud: dict[str, Any], admin_password: st
         f"export OS_REGION_NAME={cloud['region']}\n"
         "export OS_IDENTITY_API_VERSION=3\n"
         "export OS_INTERFACE=public\n"
-        f"export PATH={venv_path() / 'bin'}:$PATH\n"
+        f"export PATH={Path(cloud.get('venv') or venv_path()) / 'bin'}:$PATH\n"
     )
     write_private(env.path / "admin-openrc", openrc)
     clouds = {"clouds": {"enos": {
@@ -392,7 +488,7 @@ class NativeDeployer(Deployer):
 
     def check_section(self, section: dict[str, Any], data: dict[str, Any],
                       ck: Checker) -> dict[str, Any]:
-        return check_options(section, ck)
+        return check_options(section, data, ck)
 
     def deploy(self, config: Config, exp: Experiment, out: Output,
                tags: list[str] | None = None, reconfigure: bool = False) -> dict[str, Any]:
@@ -402,7 +498,7 @@ class NativeDeployer(Deployer):
         destroy(exp, out)
 
     def python(self, exp: Experiment) -> Path:
-        return python()
+        return python(None, exp)
 
     def services(self, exp: Experiment) -> list[str]:
         return program_names()
