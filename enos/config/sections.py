@@ -21,7 +21,7 @@ REGISTRY_KEYS = ("type", "ceph", "ceph_keyring", "ceph_id", "ceph_rbd", "ceph_mo
                  "port")
 CEPH_KEYS = ("ceph_keyring", "ceph_id", "ceph_rbd", "ceph_mon_host")
 CONSTRAINTS_KEYS = ("enable", "default_delay", "default_rate", "default_loss", "constraints",
-                    "except", "networks")
+                    "except", "networks", "backend")
 CONSTRAINT_KEYS = ("src", "dst", "delay", "rate", "loss", "symmetric", "symetric", "network")
 PATCH_KEYS = ("name", "src", "dst", "enabled")
 # How close an unknown key must be to a known one to be reported as a typo.
@@ -123,6 +123,23 @@ def network_constraints(value: Any, groups: list[str], ck: Checker) -> dict[str,
         for index, name in enumerate(names):
             _groups_of(name, join(ekey, index), groups, ck)
         out["except"] = names
+    if nc.get("backend") is not None:
+        from enos.netem.constraints import BACKENDS
+
+        out["backend"] = ck.string(nc["backend"], join(key, "backend"), "a backend name")
+        if out["backend"] not in BACKENDS:
+            raise ck.error(join(key, "backend"), f"unknown backend '{out['backend']}'",
+                           f"write one of {', '.join(BACKENDS)} (auto: netem where the kernel "
+                           "has it, else the userspace delay line)")
+    from enos.netem.units import bytes_rate_note
+
+    rates = [(join(key, "default_rate"), out.get("default_rate"))] + [
+        (join(join(join(key, "constraints"), i), "rate"), c.get("rate"))
+        for i, c in enumerate(out["constraints"])]
+    for rkey, rate in rates:
+        note = bytes_rate_note(rate) if rate is not None else None
+        if note:
+            ck.warn(rkey, note)
     for name, item in nc.items():
         out.setdefault(name, item)
     return out

@@ -16,6 +16,10 @@ The semantics are the original Enos's:
 Which networks carry the rules: ``network_constraints.networks`` lists network roles
 (default ``[network_interface]``; ``all`` means every network of the host); a constraint's
 ``network`` key (one role) restricts that constraint's pairs to that network.
+
+How delay and loss are enforced: ``network_constraints.backend`` is ``auto`` (the default:
+netem where the host's kernel has it, else the userspace delay line), ``netem`` or
+``userspace``; the choice is made per host by the probe of ``enos tc``.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ if TYPE_CHECKING:
 KEY = "network_constraints"
 ALL_NETWORKS = "all"
 DEFAULT_NETWORKS = (NETWORK_INTERFACE,)
+AUTO, NETEM, USERSPACE = "auto", "netem", "userspace"
+BACKENDS = (AUTO, NETEM, USERSPACE)
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,7 @@ class Matrix:
     rules: dict[tuple[str, str], Rule] = field(default_factory=dict)
     networks: list[str] = field(default_factory=lambda: list(DEFAULT_NETWORKS))
     notes: list[str] = field(default_factory=list)
+    backend: str = AUTO
 
     def rule(self, src: str, dst: str) -> Rule | None:
         return self.rules.get((src, dst))
@@ -162,8 +169,12 @@ def matrix_of(nc: dict[str, Any], groups: list[str], error: ErrorFactory) -> Mat
     """Like :func:`build_matrix` for a normalized section and the topology's group names."""
     enable = bool(nc.get("enable", True))
     networks = _networks(nc.get("networks"), f"{KEY}.networks", error)
+    backend = str(nc.get("backend") or AUTO)
+    if backend not in BACKENDS:
+        raise error(f"{KEY}.backend", f"unknown backend '{backend}'",
+                    f"write one of {', '.join(BACKENDS)}")
     if not enable:
-        return Matrix(enable=False, networks=networks)
+        return Matrix(enable=False, networks=networks, backend=backend)
     if not groups:
         raise error(KEY, "network constraints apply between topology groups, and the file "
                     "has none", "describe the machines under `topology:` instead of "
@@ -209,7 +220,8 @@ def matrix_of(nc: dict[str, Any], groups: list[str], error: ErrorFactory) -> Mat
         expanded.append((i, srcs, dsts, {"over": over, "sym": sym}))
 
     members = [g for g in groups if g not in excluded]
-    matrix = Matrix(enable=True, groups=members, excluded=excluded, networks=networks)
+    matrix = Matrix(enable=True, groups=members, excluded=excluded, networks=networks,
+                    backend=backend)
     for a in members:
         for b in members:
             if a != b or a in self_groups:
