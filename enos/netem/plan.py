@@ -17,9 +17,10 @@ and delay and loss are enforced by netfilter, in the chain ``ENOS_TC`` of the ma
 (jumped to from ``POSTROUTING``), one pair of rules per interface and destination address:
 
 - loss: ``-m statistic --mode random --probability P -j DROP``;
-- delay: ``-j NFQUEUE --queue-num N --queue-bypass``, one queue per destination group, whose
-  packets the delay line (``files/enos_delay.py``, supervised on the host) holds for the
-  rule's delay before accepting them.
+- delay: ``-j NFQUEUE --queue-num N --queue-bypass``, one queue per destination group: the
+  delay line (``files/enos_delay.py``, supervised on the host) copies each packet, drops it,
+  and sends the copy once the rule's delay has passed, with the mark ``0xe05`` that the
+  chain's first rule lets through.
 
 A host's rate towards a group is shared by its flows towards every host of that group.
 The tc rules of one host are one ``tc -batch`` script, its netfilter rules one
@@ -49,6 +50,7 @@ MIN_BURST = 1600
 MIN_NETEM_LIMIT = 1000
 PACKET = 1500
 CHAIN = "ENOS_TC"  # enos's netfilter chain (mangle table) with the userspace backend
+MARK = 0xE05  # the mark of the packets the delay line sends (enos_delay.MARK)
 QUEUE_BASE = 0xE000  # NFQUEUE number of a destination group: QUEUE_BASE + its class minor
 NONE = "none"  # the backend of a host whose rules carry neither delay nor loss
 USERSPACE_PIECES = ("iptables", "statistic", "nfqueue", "python3")
@@ -181,6 +183,8 @@ class HostPlan:
                                          "--queue-bypass")
         if not rules:
             return ""
+        if any("NFQUEUE" in r for r in rules):  # what the delay line sends goes through
+            rules.insert(0, f"-A {CHAIN} -m mark --mark {MARK:#x} -j RETURN")
         return "\n".join(["*mangle", f":{CHAIN} - [0:0]", *rules, "COMMIT"]) + "\n"
 
     def queues(self, rate_only: bool = False) -> list[str]:

@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
-"""A delay line for kernels without netem: hold each queued packet, then accept it.
+"""A delay line for kernels without netem: hold a copy of each queued packet, then send it.
 
 iptables rules send the packets of each constrained destination group to an NFQUEUE queue
-(``-j NFQUEUE --queue-num N``); this program binds those queues on one netlink socket, stamps
-every packet when it arrives, and gives the accept verdict once the queue's delay has passed.
-One queue has one delay, so packets leave in the order they came: a single batch verdict
-("accept every packet up to this id") releases all those that are due.
+(``-j NFQUEUE --queue-num N``); this program binds those queues on one netlink socket, takes
+a copy of every packet as it arrives, drops the original at once and, when the queue's delay
+has passed, sends the copy through a raw socket whose packets carry the mark ``MARK`` (the
+rules let marked packets through). Dropping the original frees it in the kernel as a sent
+packet would be: a TCP sender, which limits how many of its packets may wait in the host
+(TCP small queues), keeps sending instead of waiting for the delay line. One queue has one
+delay, so packets leave in the order they came.
 
 Standard library only (the netlink protocol of nfnetlink_queue is spoken directly), so that
 any host with ``python3`` runs it::
 
-    enos_delay.py --queue 3600:10 --queue 3601:25.5     # queue number:delay in milliseconds
+    enos_delay.py --queue 57360:10 --queue 57361:25.5     # queue number:delay in milliseconds
 
-Only packet metadata is copied to userspace (no payload), and large segments are queued
-whole (GSO), so the cost is per packet, not per byte. SIGTERM or SIGINT stop it; the packets
-it holds are then dropped by the kernel, as a link that goes down would.
+The kernel hands over packets of at most one MTU (it splits large segments and completes
+their checksums first). SIGTERM or SIGINT stop it; the copies it holds are then lost, as on a
+link that goes down.
 """
 
 from __future__ import annotations
@@ -46,15 +49,18 @@ NLMSG_ERROR = 2
 
 NFQA_PACKET_HDR = 1
 NFQA_VERDICT_HDR = 2
+NFQA_PAYLOAD = 10
 NFQA_CFG_CMD = 1
 NFQA_CFG_PARAMS = 2
 NFQA_CFG_QUEUE_MAXLEN = 3
 NFQA_CFG_MASK = 4
 NFQA_CFG_FLAGS = 5
 NFQNL_CFG_CMD_BIND = 1
-NFQNL_COPY_META = 1
-NFQA_CFG_F_GSO = 4
-NF_ACCEPT = 1
+NFQNL_COPY_PACKET = 2
+NF_DROP = 0
+SO_MARK = 36
+MARK = 0xE05  # the mark of the packets this program sends (the iptables rules let them by)
+ETH_P_IPV6 = 0x86DD
 
 QUEUE_MAXLEN = 65536
 PRIORITY = 10  # SCHED_FIFO priority (1-99): above ordinary processes, below the kernel's own
@@ -86,7 +92,8 @@ def _message(kind: int, queue: int, attrs: bytes, flags: int = NLM_F_REQUEST,
 class DelayLine:
     def __init__(self, delays: dict[int, float]) -> None:
         self.delays = {q: ms / 1000 for q, ms in delays.items()}
-        self.held: dict[int, collections.deque[tuple[float, int]]] = {
+        # per queue: (due time, IPv6?, destination, packet)
+        self.held: dict[int, collections.deque[tuple[float, bool, str, bytes]]] = {
             q: collections.deque() for q in delays}
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
         try:
@@ -95,21 +102,32 @@ class DelayLine:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
         self.sock.setsockopt(SOL_NETLINK, NETLINK_NO_ENOBUFS, 1)
         self.sock.bind((0, 0))
+        self.out4 = self._raw(socket.AF_INET)
+        self.out6 = self._raw(socket.AF_INET6)
         self.seq = 0
         for queue in delays:
             self._configure(queue)
         self.sock.setblocking(False)
         self.packets = 0
+        self.lost = 0
         self.late = 0.0
         self.early = HANDOVER
 
+    @staticmethod
+    def _raw(family: int) -> socket.socket | None:
+        try:
+            sock = socket.socket(family, socket.SOCK_RAW, socket.IPPROTO_RAW)
+        except OSError:
+            return None  # no IPv6 on this host
+        sock.setsockopt(socket.SOL_SOCKET, SO_MARK, MARK)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, RCVBUF)
+        return sock
+
     def _configure(self, queue: int) -> None:
-        flags = struct.pack("!I", NFQA_CFG_F_GSO)
         for attrs in (
             _attr(NFQA_CFG_CMD, struct.pack("!BBH", NFQNL_CFG_CMD_BIND, 0, 0)),
-            _attr(NFQA_CFG_PARAMS, struct.pack("!IB", 0, NFQNL_COPY_META))
-            + _attr(NFQA_CFG_QUEUE_MAXLEN, struct.pack("!I", QUEUE_MAXLEN))
-            + _attr(NFQA_CFG_FLAGS, flags) + _attr(NFQA_CFG_MASK, flags),
+            _attr(NFQA_CFG_PARAMS, struct.pack("!IB", 0xFFFF, NFQNL_COPY_PACKET))
+            + _attr(NFQA_CFG_QUEUE_MAXLEN, struct.pack("!I", QUEUE_MAXLEN)),
         ):
             self.seq += 1
             self.sock.send(_message(NFQNL_MSG_CONFIG, queue, attrs,
@@ -123,13 +141,14 @@ class DelayLine:
                                          f"{os.strerror(-code)}")
 
     def _receive(self, now: float) -> None:
-        """Stamp every packet waiting on the socket."""
-        recv, unpack_msg, unpack_attr = self.sock.recv, _NLMSG.unpack_from, _NLATTR.unpack_from
+        """Copy every packet waiting on the socket; drop the originals."""
+        recv, unpack_msg = self.sock.recv, _NLMSG.unpack_from
+        last: dict[int, int] = {}
         while True:
             try:
-                data = recv(65536)
+                data = recv(131072)
             except BlockingIOError:
-                return
+                break
             except OSError as exc:
                 if exc.errno == errno.ENOBUFS:
                     continue
@@ -140,33 +159,62 @@ class DelayLine:
                 if length < _NLMSG.size:
                     break
                 if kind == (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET:
-                    queue = struct.unpack_from("!H", data, offset + _NLMSG.size + 2)[0]
-                    pos = offset + _NLMSG.size + _NFGEN.size
-                    end = offset + length
-                    while pos + _NLATTR.size <= end:
-                        alen, atype = unpack_attr(data, pos)
-                        if alen < _NLATTR.size:
-                            break
-                        if atype & 0x7FFF == NFQA_PACKET_HDR:
-                            (pid,) = struct.unpack_from("!I", data, pos + _NLATTR.size)
-                            held = self.held.get(queue)
-                            if held is not None:
-                                held.append((now + self.delays[queue], pid))
-                                self.packets += 1
-                            break
-                        pos += (alen + 3) & ~3
+                    self._packet(data, offset, length, now, last)
                 offset += (length + 3) & ~3
+        for queue, pid in last.items():
+            attrs = _attr(NFQA_VERDICT_HDR, struct.pack("!II", NF_DROP, pid))
+            self.sock.send(_message(NFQNL_MSG_VERDICT_BATCH, queue, attrs))
+
+    def _packet(self, data: bytes, offset: int, length: int, now: float,
+                last: dict[int, int]) -> None:
+        queue = struct.unpack_from("!H", data, offset + _NLMSG.size + 2)[0]
+        pos = offset + _NLMSG.size + _NFGEN.size
+        end = offset + length
+        pid = proto = None
+        payload = b""
+        while pos + _NLATTR.size <= end:
+            alen, atype = _NLATTR.unpack_from(data, pos)
+            if alen < _NLATTR.size:
+                break
+            atype &= 0x7FFF
+            if atype == NFQA_PACKET_HDR:
+                pid, proto = struct.unpack_from("!IH", data, pos + _NLATTR.size)
+            elif atype == NFQA_PAYLOAD:
+                payload = data[pos + _NLATTR.size:pos + alen]
+            pos += (alen + 3) & ~3
+        if pid is None:
+            return
+        last[queue] = pid
+        held = self.held.get(queue)
+        if held is None or not payload:
+            return
+        six = proto == ETH_P_IPV6
+        if six:
+            if len(payload) < 40:
+                return
+            dst = socket.inet_ntop(socket.AF_INET6, payload[24:40])
+        else:
+            if len(payload) < 20:
+                return
+            dst = socket.inet_ntop(socket.AF_INET, payload[16:20])
+        held.append((now + self.delays[queue], six, dst, payload))
+        self.packets += 1
 
     def _release(self, now: float) -> float | None:
-        """Accept every due packet; the time the next one is due (None: nothing held)."""
+        """Send every due copy; the time the next one is due (None: nothing held)."""
         soonest = None
-        for queue, held in self.held.items():
-            last = None
+        out4, out6 = self.out4, self.out6
+        for held in self.held.values():
             while held and held[0][0] - self.early <= now:
-                last = held.popleft()[1]
-            if last is not None:
-                attrs = _attr(NFQA_VERDICT_HDR, struct.pack("!II", NF_ACCEPT, last))
-                self.sock.send(_message(NFQNL_MSG_VERDICT_BATCH, queue, attrs))
+                _, six, dst, packet = held.popleft()
+                try:
+                    if six:
+                        if out6 is not None:
+                            out6.sendto(packet, (dst, 0, 0, 0))
+                    elif out4 is not None:
+                        out4.sendto(packet, (dst, 0))
+                except OSError:
+                    self.lost += 1  # the interface's queue is full: the packet is lost
             if held and (soonest is None or held[0][0] < soonest):
                 soonest = held[0][0]
         return soonest
@@ -232,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         line.run(stop)
     finally:
-        print(f"enos_delay: stopped after {line.packets} packet(s)", flush=True)
+        print(f"enos_delay: stopped after {line.packets} packet(s), {line.lost} lost",
+              flush=True)
     return 0
 
 

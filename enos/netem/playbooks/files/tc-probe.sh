@@ -3,7 +3,8 @@
 # loopback: the namespace, and whatever was added there, vanish when the command exits.
 # Without unshare, the loaded or available kernel modules tell.
 # Pieces: tc htb u32 netem, and for the userspace backend iptables (iptables-restore),
-# statistic (random drops), nfqueue (the NFQUEUE target), python3 (the delay line).
+# statistic (random drops), nfqueue (the NFQUEUE target and the mark match), python3 (the
+# delay line).
 # With ENOS_TC_NEEDS set (the pieces the rules need whatever the backend: tc htb u32),
 # ENOS_TC_BACKEND (none, netem, userspace or auto: netem when the kernel has it, else
 # userspace) and ENOS_TC_USERSPACE (what the userspace backend needs for these rules): prints
@@ -35,7 +36,7 @@ if ! command -v iptables-restore >/dev/null 2>&1; then
 elif command -v unshare >/dev/null 2>&1 && unshare -n true >/dev/null 2>&1; then
   have_iptables=$(try 'iptables -t mangle -N ENOS_PROBE')
   have_statistic=$(try "$ipt -m statistic --mode random --probability 0.5 -j DROP")
-  have_nfqueue=$(try "$ipt -j NFQUEUE --queue-num 1 --queue-bypass")
+  have_nfqueue=$(try "$ipt -m mark --mark 0xe05 -j RETURN && $ipt -j NFQUEUE --queue-num 1 --queue-bypass")
 else
   have_iptables=yes
   have_statistic=$(module xt_statistic)
