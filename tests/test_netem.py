@@ -293,10 +293,12 @@ def test_probe_script_tells_what_the_kernel_has() -> None:
     found = dict(line.split() for line in out.splitlines())
     assert found["tc"] == found["htb"] == found["u32"] == "yes"
     assert found["netem"] == ("yes" if _netem_available() else "no")
-    # As the playbook runs it: only what is needed and missing.
+    # As the playbook runs it: the backend, then only what is needed and missing.
     out = subprocess.run(["sh", str(PROBE)], capture_output=True, text=True, check=True,
-                         env={**os.environ, "ENOS_TC_NEEDS": "tc htb u32 netem"}).stdout
-    assert out.split("\n")[:-1] == ([] if _netem_available() else ["the kernel lacks netem"])
+                         env={**os.environ, "ENOS_TC_NEEDS": "tc htb u32",
+                              "ENOS_TC_BACKEND": "netem"}).stdout
+    assert out.split("\n")[:-1] == ["backend netem"] + (
+        [] if _netem_available() else ["the kernel lacks netem"])
 
 
 @needs_root

@@ -22,6 +22,7 @@ A plan holds:
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,6 +114,8 @@ def backends(exp: Experiment) -> dict[str, str]:
 
 
 CHECK_TASK = "Check every host can enforce its rules"
+# What the check says of each host: "alias=backend:piece,piece" (the backend may be absent).
+_LACKING = re.compile(r"([^\s'\",\[\]=]+)=(?:(\w+):)?(\w+(?:,\w+)*)")
 MAX_LISTED = 20
 CHECK_TASKS = ("Probe the kernel's traffic control", CHECK_TASK)
 
@@ -122,9 +125,8 @@ def _lacking_error(msg: str, plans: list[HostPlan], rate_only: bool) -> EnosErro
     by_alias = {p.alias: p for p in plans}
     lines = []
     netem = False
-    items = [item.partition("=") for item in msg.split() if "=" in item]
-    for alias, _, found in items[:MAX_LISTED]:
-        backend, _, pieces = found.rpartition(":")
+    items = _LACKING.findall(msg)
+    for alias, backend, pieces in items[:MAX_LISTED]:
         plan = by_alias.get(alias)
         explain = _explain(plan) if plan else PIECES
         why = [explain.get(piece, piece) for piece in pieces.split(",")]
