@@ -5,7 +5,8 @@ Part 1, the documentation's example: grp1 -> grp[2-4] 10ms symmetric, 1gbit, 0% 
 grp2, grp3 and grp4). Every host pings one host of every other group, --probes each (all at
 once), and the script prints, per ordered pair of groups, the median and 99th percentile of the
 round trip next to what was asked, and the loss next to its 99% binomial interval.
-Targets: median within max(1ms, 5%), p99 within +3ms, loss inside the interval.
+Targets: median within max(1ms, 5%), p99 within +3ms, loss inside the interval. fping prints
+round trips of 100ms and more to the millisecond.
 
 Part 2: one delay for every pair (1, 50, 100, 200ms each way, no loss), --short-probes each.
 
@@ -74,7 +75,7 @@ def interval(p: float, n: int) -> tuple[float, float]:
     z = 2.576
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), centre + half
+    return (0.0 if p == 0 else max(0.0, centre - half)), centre + half
 
 
 def p99(values: list[float]) -> float:
