@@ -159,6 +159,7 @@ def _apply(opts: Options, dry_run: bool, out: str, rate_only: bool) -> None:
         if left_out:
             opts.say(f"left out (--rate-only): delay and loss on {', '.join(left_out)}",
                      fg="yellow")
+        exp.update(tc_started=True)  # destroy removes what a failed run left
         apply.enforce(exp, opts, plans, rate_only=rate_only)
         used = {a: b for a, b in apply.backends(exp).items()
                 if any(p.alias == a and p.classes for p in plans)}

@@ -200,8 +200,12 @@ def remove(exp: Experiment, out: Output, plans: list[HostPlan]) -> RunResult:
     """Remove enos's rules from every interface the hosts have, enos's netfilter chain, and
     the delay line (stopped by its supervisor, by PID)."""
     directory = write_plans(exp, plans, rate_only=True, reset=True)
-    return _run(exp, out, directory, "tc reset", rate_only=True, tags=["apply"], plans=plans,
-                retry="fix the host, then run 'enos tc --reset' again")
+    result = _run(exp, out, directory, "tc reset", rate_only=True, tags=["apply"], plans=plans,
+                  retry="fix the host, then run 'enos tc --reset' again")
+    if "tc_started" in exp.state:
+        exp.state.pop("tc_started")
+        exp.save()
+    return result
 
 
 def stop(exp: Experiment, out: Output) -> list[str]:
