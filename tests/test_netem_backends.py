@@ -253,3 +253,29 @@ def test_delay_line_arguments() -> None:
     for bad in ("x:1", "57360", "70000:1", "1:-2"):
         with pytest.raises(argparse.ArgumentTypeError):
             mod._queue(bad)
+
+
+# -- what `enos tc --dry-run` says (before `enos up`: no host needed) --------------------------
+def _dry_run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    from conftest import run_enos
+
+    (tmp_path / "reservation.yaml").write_text(
+        "provider: local\ntopology:\n  grp1: {control: 1, network: 1}\n  grp2: {compute: 1}\n"
+        "network_constraints:\n  default_delay: 10ms\n  default_rate: 100mbps\n"
+        "  default_loss: 1%\n  backend: userspace\n")
+    return run_enos("tc", "--dry-run", *args, cwd=tmp_path)
+
+
+def test_dry_run_warns_about_bytes_per_second(tmp_path: Path) -> None:
+    proc = _dry_run(tmp_path)
+    said = proc.stdout + proc.stderr
+    assert "warning: network_constraints.default_rate" in said
+    assert "800mbit" in said and "`100mbit`" in said
+    assert "delay     10ms" in proc.stdout and "backend userspace" in proc.stdout
+
+
+def test_rate_only_prints_what_is_enforced(tmp_path: Path) -> None:
+    proc = _dry_run(tmp_path, "--rate-only")
+    assert "rate   800mbit" in proc.stdout
+    assert "delay" not in proc.stdout.replace("no delay nor loss", "")
+    assert "loss 1%" not in proc.stdout
