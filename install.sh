@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install enos and what it needs on Debian 12, as root:
 #   - Debian packages: iproute2 (namespaces, veth, bridges, tc), openssh (sshd of local hosts),
-#     fping and iperf3 (enos tc --test), jq, python3-venv;
+#     fping and iperf3 (enos tc --test), iptables (enos tc's delay and loss without netem), jq,
+#     python3-venv;
 #   - a virtualenv in $ENOS_VENV (default /opt/enos/venv) with enos and its locked dependencies;
 #   - the 'enos' command on the PATH (/usr/local/bin/enos).
 # Safe to rerun: it installs only what is missing.
@@ -12,7 +13,7 @@ venv="${ENOS_VENV:-/opt/enos/venv}"
 extras="${1:-}"
 
 need_apt=()
-for pkg in iproute2 iputils-ping openssh-server openssh-client fping iperf3 jq python3-venv python3-dev gcc procps; do
+for pkg in iproute2 iputils-ping openssh-server openssh-client fping iperf3 iptables jq python3-venv python3-dev gcc procps; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then

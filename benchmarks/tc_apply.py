@@ -1,16 +1,19 @@
 """Time to enforce and to remove network constraints on 10 and 50 local hosts.
 
-Brings up a local testbed of N hosts in groups (`enos up`), then times `enos tc` (rates only
-when this kernel has no netem) and `enos tc --reset`, a few runs each, and prints the medians.
-Each testbed is released (`enos destroy --hard`) at the end. Needs root.
+Brings up a local testbed of N hosts in groups (`enos up`), then times `enos tc` (delay, rate
+and loss: netem where the kernel has it, else the userspace delay line, started on every host;
+`--rate-only`: the rates alone) and `enos tc --reset`, a few runs each, and prints the medians
+and the backend the hosts used. Each testbed is released (`enos destroy --hard`) at the end.
+Needs root.
 
-    python benchmarks/tc_apply.py [--sizes 10 50] [--runs 3]
+    python benchmarks/tc_apply.py [--sizes 10 50] [--runs 3] [--rate-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import shutil
 import statistics
 import subprocess
@@ -86,17 +89,22 @@ def reservation(hosts: int) -> dict[str, object]:
     }
 
 
-def bench(hosts: int, runs: int, extra: list[str]) -> tuple[float, list[float], list[float]]:
+def bench(hosts: int, runs: int, extra: list[str]) -> tuple[float, list[float], list[float],
+                                                            str]:
     with tempfile.TemporaryDirectory(prefix="enos-bench-tc-") as tmp:
         cwd = Path(tmp)
         (cwd / "reservation.yaml").write_text(yaml.safe_dump(reservation(hosts)))
         try:
             up = enos(cwd, "up")
             apply, reset = [], []
+            used = "?"
             for _ in range(runs):
                 apply.append(enos(cwd, "tc", *extra))
+                state = json.loads((cwd / "current" / "state.json").read_text())
+                backends = state["phases"]["tc"].get("backends", {}).values()
+                used = ", ".join(sorted(set(backends))) or "?"
                 reset.append(enos(cwd, "tc", "--reset"))
-            return up, apply, reset
+            return up, apply, reset, used
         finally:
             subprocess.run([ENOS, "destroy", "--hard"], cwd=cwd, capture_output=True,
                            check=False)
@@ -106,14 +114,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--rate-only", action="store_true", help="enforce the rates alone")
     args = parser.parse_args()
-    extra = [] if netem_available() else ["--rate-only"]
-    mode = "delay, rate and loss" if not extra else "rates only (this kernel has no netem)"
+    extra = ["--rate-only"] if args.rate_only else []
+    mode = "rates only" if extra else (
+        "delay, rate and loss (netem)" if netem_available() else
+        "delay, rate and loss (this kernel has no netem: userspace delay line)")
     print(f"enos tc on local hosts, {mode}; medians of {args.runs} runs")
-    print(f"{'hosts':>5}  {'apply (s)':>9}  {'reset (s)':>9}  runs apply / reset")
+    print(f"{'hosts':>5}  {'apply (s)':>9}  {'reset (s)':>9}  backend    runs apply / reset")
     for n in args.sizes:
-        up, apply, reset = bench(n, args.runs, extra)
+        up, apply, reset, used = bench(n, args.runs, extra)
         print(f"{n:>5}  {statistics.median(apply):>9.2f}  {statistics.median(reset):>9.2f}  "
+              f"{used:<9}  "
               f"{' '.join(f'{x:.2f}' for x in apply)} / {' '.join(f'{x:.2f}' for x in reset)}"
               f"  (enos up: {up:.1f}s)", flush=True)
 

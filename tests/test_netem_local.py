@@ -1,4 +1,8 @@
-"""`enos tc` on the local testbed: real tc in the hosts' namespaces, measured with iperf3."""
+"""`enos tc` on the local testbed: real tc in the hosts' namespaces, measured with iperf3.
+
+This test pins the netem backend: on a kernel without netem it checks that every host is
+named and nothing changed, then enforces the rates alone. The userspace backend has its own
+test (test_netem_userspace.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ RATE_BPS = 50_000_000
 TOPOLOGY = {"grp1": {"local": {"control": 1, "network": 1}}, "grp2": {"local": {"compute": 1}}}
 CONSTRAINTS = {
     "enable": True, "default_delay": "25ms", "default_rate": "1gbit", "default_loss": "0.1%",
+    "backend": "netem",
     "constraints": [{"src": "grp1", "dst": "grp2", "rate": RATE, "symmetric": True}],
 }
 def tc(bed: conftest.Testbed, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -77,6 +82,7 @@ def test_rate_enforced_measured_and_reset(local_testbed) -> None:
         for host in _hosts(bed):
             assert host["alias"] in failed.stderr
         assert "netem" in failed.stderr and "--rate-only" in failed.stderr
+        assert "backend netem" in failed.stderr and "backend: auto" in failed.stderr
         assert "nothing was changed" in failed.stderr
         assert not any("e05:" in text for text in _rules(bed).values())
         extra = ["--rate-only"]

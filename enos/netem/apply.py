@@ -1,21 +1,36 @@
 """Enforce or remove the rules on the hosts: one Ansible run, every host in parallel.
 
-The plan of each host is written to ``<experiment>/tc/hosts/<alias>.json`` (and its tc script
-beside it, ``<alias>.tc``, for reading); the playbook ``playbooks/tc.yml`` probes every host,
-stops before any change if one host's kernel lacks a piece its rules need, then runs each
-host's script with ``tc -batch``.
+The plan of each host is written to ``<experiment>/tc/hosts/<alias>.json`` (and its scripts
+beside it, ``<alias>.tc``, ``<alias>.userspace.tc``, ``<alias>.iptables``, for reading); the
+playbook ``playbooks/tc.yml`` probes every host and settles its backend, stops before any
+change if one host's kernel lacks a piece its rules need, then runs each host's script with
+``tc -batch`` and, with the userspace backend, ``iptables-restore`` and the delay line under
+the host's supervisor (``<enos_root>/tc``). The backend each host used is read back from
+``<experiment>/tc/hosts/backends.json``.
+
+A plan holds:
+
+- ``devices_to_clear``: interfaces whose enos rules (root qdisc ``e05:``) are removed first;
+  enos's netfilter chain and delay line are removed too, unless the new rules use them;
+- ``backend``: none (no delay nor loss), auto, netem or userspace;
+- ``needs``: the pieces the rules need whatever the backend (tc, htb, u32);
+- ``batch``: the tc script with netem; ``userspace``: ``batch`` (the same without netem),
+  ``iptables4``/``iptables6`` (iptables-restore scripts), ``queues`` (the delay line's
+  ``QUEUE:MILLISECONDS``) and ``needs`` (iptables, statistic, nfqueue, python3).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from enos.ansible.runner import RunResult, run_playbook
 from enos.errors import EnosError
-from enos.netem.plan import HostPlan
+from enos.netem.constraints import USERSPACE
+from enos.netem.plan import NONE, HostPlan
 from enos.utils.fs import atomic_write
 
 if TYPE_CHECKING:
@@ -28,6 +43,11 @@ PIECES = {
     "tc": "the tc command (install iproute2)",
     "htb": "the HTB queueing discipline (kernel module sch_htb)",
     "u32": "the u32 classifier (kernel module cls_u32)",
+    "iptables": "iptables and iptables-restore (package iptables), for the userspace backend",
+    "statistic": "iptables' statistic match (kernel module xt_statistic), for loss",
+    "nfqueue": "iptables' NFQUEUE target (kernel module xt_NFQUEUE, nfnetlink_queue), for "
+               "delay",
+    "python3": "python3, which runs the delay line",
 }
 
 
@@ -43,6 +63,28 @@ def _explain(plan: HostPlan) -> dict[str, str]:
     return out
 
 
+def plan_data(plan: HostPlan, *, rate_only: bool, reset: bool = False) -> dict[str, Any]:
+    """What the playbook reads for one host (see the module's documentation)."""
+    if reset:
+        return {"devices_to_clear": plan.clear, "backend": NONE, "needs": [], "rules": 0,
+                "batch": "", "userspace": {"batch": "", "iptables4": "", "iptables6": "",
+                                           "queues": [], "needs": []}}
+    return {
+        "devices_to_clear": plan.clear,
+        "backend": plan.backend_asked(rate_only),
+        "needs": plan.needs(rate_only=True),
+        "rules": plan.rule_count(),
+        "batch": plan.batch(rate_only),
+        "userspace": {
+            "batch": plan.batch(rate_only, netem=False),
+            "iptables4": plan.iptables(4, rate_only),
+            "iptables6": plan.iptables(6, rate_only),
+            "queues": plan.queues(rate_only),
+            "needs": plan.userspace_needs() if plan.delays_and_losses(rate_only) else [],
+        },
+    }
+
+
 def write_plans(exp: Experiment, plans: list[HostPlan], *, rate_only: bool,
                 reset: bool = False) -> Path:
     """One JSON plan per host (a reset plan only clears); returns their directory."""
@@ -51,20 +93,29 @@ def write_plans(exp: Experiment, plans: list[HostPlan], *, rate_only: bool,
         shutil.rmtree(out)
     out.mkdir(parents=True)
     for plan in plans:
-        batch = "" if reset else plan.batch(rate_only)
-        data: dict[str, Any] = {
-            "devices_to_clear": plan.clear,
-            "batch": batch,
-            "rules": 0 if reset else plan.rule_count(),
-            "needs": [] if reset else plan.needs(rate_only),
-        }
+        data = plan_data(plan, rate_only=rate_only, reset=reset)
         atomic_write(out / f"{plan.alias}.json", json.dumps(data, indent=1) + "\n")
-        if batch:
-            atomic_write(out / f"{plan.alias}.tc", batch)
+        if data["batch"]:
+            atomic_write(out / f"{plan.alias}.tc", data["batch"])
+        if data["backend"] in (USERSPACE, "auto"):
+            us = data["userspace"]
+            atomic_write(out / f"{plan.alias}.userspace.tc", us["batch"])
+            atomic_write(out / f"{plan.alias}.iptables", us["iptables4"] + us["iptables6"])
     return out
 
 
+def backends(exp: Experiment) -> dict[str, str]:
+    """The backend each host used in the last run (none: no delay nor loss to enforce)."""
+    try:
+        data = json.loads((plan_dir(exp) / "backends.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
 CHECK_TASK = "Check every host can enforce its rules"
+# What the check says of each host: "alias=backend:piece,piece" (the backend may be absent).
+_LACKING = re.compile(r"([^\s'\",\[\]=]+)=(?:(\w+):)?(\w+(?:,\w+)*)")
 MAX_LISTED = 20
 CHECK_TASKS = ("Probe the kernel's traffic control", CHECK_TASK)
 
@@ -74,29 +125,38 @@ def _lacking_error(msg: str, plans: list[HostPlan], rate_only: bool) -> EnosErro
     by_alias = {p.alias: p for p in plans}
     lines = []
     netem = False
-    items = [item.partition("=") for item in msg.split() if "=" in item]
-    for alias, _, pieces in items[:MAX_LISTED]:
+    items = _LACKING.findall(msg)
+    for alias, backend, pieces in items[:MAX_LISTED]:
         plan = by_alias.get(alias)
         explain = _explain(plan) if plan else PIECES
         why = [explain.get(piece, piece) for piece in pieces.split(",")]
         netem = netem or "netem" in pieces
-        lines.append(f"  {alias}: the kernel lacks {'; '.join(why)}")
+        using = f" (backend {backend})" if backend and backend != NONE else ""
+        lines.append(f"  {alias}{using}: the host lacks {'; '.join(why)}")
     if len(items) > MAX_LISTED:
         lines.append(f"  ... and {len(items) - MAX_LISTED} more host(s)")
     hint = "nothing was changed on any host"
     if netem and not rate_only:
         hint += ("; load netem on these hosts (modprobe sch_netem, or a kernel built with it), "
-                 "or run 'enos tc --rate-only' to enforce the rates alone")
+                 "or set `network_constraints.backend: auto` (netem where the kernel has it, "
+                 "else the userspace delay line), or run 'enos tc --rate-only' to enforce the "
+                 "rates alone")
+    elif not rate_only:
+        hint += ("; install iptables and python3 on these hosts (enos tc tries with their "
+                 "package manager), or run 'enos tc --rate-only' to enforce the rates alone")
     return EnosError(f"{len(items) or 'some'} host(s) cannot enforce their rules:\n"
                      + "\n".join(lines), hint)
 
 
-def _run(exp: Experiment, opts: Output, directory: Path, title: str, *, rate_only: bool,
+def _run(exp: Experiment, out: Output, directory: Path, title: str, *, rate_only: bool,
          retry: str, plans: list[HostPlan], tags: list[str] | None = None) -> RunResult:
+    from enos import supervisor
+
     result = run_playbook(
-        PLAYBOOK, exp.inventory_path, extravars={"enos_tc_dir": str(directory)},
-        tags=tags, title=title, log_dir=exp.path / "logs", quiet=opts.quiet,
-        verbosity=opts.verbosity, check=False,
+        PLAYBOOK, exp.inventory_path,
+        extravars={"enos_tc_dir": str(directory), "enos_tc_supervisor": supervisor.__file__},
+        tags=tags, title=title, log_dir=exp.path / "logs", quiet=out.quiet,
+        verbosity=out.verbosity, check=False,
     )
     if not result.failures and result.returncode == 0:
         return result
@@ -127,23 +187,28 @@ def _run(exp: Experiment, opts: Output, directory: Path, title: str, *, rate_onl
                     f"{hint}; Ansible's full output is in {result.log}")
 
 
-def enforce(exp: Experiment, opts: Output, plans: list[HostPlan], *,
+def enforce(exp: Experiment, out: Output, plans: list[HostPlan], *,
             rate_only: bool) -> RunResult:
     """Probe every host, then replace its rules (one Ansible run)."""
     directory = write_plans(exp, plans, rate_only=rate_only)
-    return _run(exp, opts, directory, "tc", rate_only=rate_only, plans=plans,
+    return _run(exp, out, directory, "tc", rate_only=rate_only, plans=plans,
                 retry="some hosts may hold their new rules and others not: fix the host, then "
                       "run 'enos tc' again (it replaces the rules) or 'enos tc --reset'")
 
 
-def remove(exp: Experiment, opts: Output, plans: list[HostPlan]) -> RunResult:
-    """Remove enos's rules from every interface the hosts have."""
+def remove(exp: Experiment, out: Output, plans: list[HostPlan]) -> RunResult:
+    """Remove enos's rules from every interface the hosts have, enos's netfilter chain, and
+    the delay line (stopped by its supervisor, by PID)."""
     directory = write_plans(exp, plans, rate_only=True, reset=True)
-    return _run(exp, opts, directory, "tc reset", rate_only=True, tags=["apply"], plans=plans,
-                retry="fix the host, then run 'enos tc --reset' again")
+    result = _run(exp, out, directory, "tc reset", rate_only=True, tags=["apply"], plans=plans,
+                  retry="fix the host, then run 'enos tc --reset' again")
+    if "tc_started" in exp.state:
+        exp.state.pop("tc_started")
+        exp.save()
+    return result
 
 
-def stop(exp: Experiment, opts: Output) -> list[str]:
+def stop(exp: Experiment, out: Output) -> list[str]:
     """The ``enos destroy`` stopper of the tc phase: remove every rule."""
     from enos.netem.constraints import Matrix
     from enos.netem.plan import host_plans
@@ -152,6 +217,6 @@ def stop(exp: Experiment, opts: Output) -> list[str]:
     if resources is None or not resources.hosts:
         return []
     plans = host_plans(Matrix(enable=False), resources)
-    remove(exp, opts, plans)
+    remove(exp, out, plans)
     exp.forget("tc")
     return [f"tc rules on {len(plans)} host(s)"]

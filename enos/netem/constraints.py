@@ -16,6 +16,10 @@ The semantics are the original Enos's:
 Which networks carry the rules: ``network_constraints.networks`` lists network roles
 (default ``[network_interface]``; ``all`` means every network of the host); a constraint's
 ``network`` key (one role) restricts that constraint's pairs to that network.
+
+How delay and loss are enforced: ``network_constraints.backend`` is ``auto`` (the default:
+netem where the host's kernel has it, else the userspace delay line), ``netem`` or
+``userspace``; the choice is made per host by the probe of ``enos tc``.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ if TYPE_CHECKING:
 KEY = "network_constraints"
 ALL_NETWORKS = "all"
 DEFAULT_NETWORKS = (NETWORK_INTERFACE,)
+AUTO, NETEM, USERSPACE = "auto", "netem", "userspace"
+BACKENDS = (AUTO, NETEM, USERSPACE)
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,7 @@ class Matrix:
     rules: dict[tuple[str, str], Rule] = field(default_factory=dict)
     networks: list[str] = field(default_factory=lambda: list(DEFAULT_NETWORKS))
     notes: list[str] = field(default_factory=list)
+    backend: str = AUTO
 
     def rule(self, src: str, dst: str) -> Rule | None:
         return self.rules.get((src, dst))
@@ -149,8 +156,9 @@ def matrix_of(  # noqa: C901 - the original's semantics, rule by rule, in file o
     here (a ConfigError through ``error`` names the key), pairs are computed."""
     enable = bool(nc.get("enable", True))
     networks = _networks(nc.get("networks"))
+    backend = str(nc.get("backend") or AUTO)  # checked by enos.netem.section.check
     if not enable:
-        return Matrix(enable=False, networks=networks)
+        return Matrix(enable=False, networks=networks, backend=backend)
     if not groups:
         raise error(KEY, "network constraints apply between topology groups, and the file "
                     "has none", "describe the machines under `topology:` instead of "
@@ -187,7 +195,8 @@ def matrix_of(  # noqa: C901 - the original's semantics, rule by rule, in file o
         expanded.append((i, srcs, dsts, {"over": over, "sym": sym}))
 
     members = [g for g in groups if g not in excluded]
-    matrix = Matrix(enable=True, groups=members, excluded=excluded, networks=networks)
+    matrix = Matrix(enable=True, groups=members, excluded=excluded, networks=networks,
+                    backend=backend)
     for a in members:
         for b in members:
             if a != b or a in self_groups:

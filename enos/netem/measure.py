@@ -94,6 +94,8 @@ class Pair:
     expected: dict[str, Any] = field(default_factory=dict)
     measured: dict[str, Any] = field(default_factory=dict)
     verdict: dict[str, str] = field(default_factory=dict)
+    # what enforced delay and loss on each end's egress: netem, userspace or none
+    backends: dict[str, str] = field(default_factory=dict)
 
 
 def _network_of(rule: Rule | None, matrix: Matrix | None) -> str:
@@ -202,8 +204,11 @@ def measure_rtt(resources: Resources, pairs: list[Pair], probes: int, raw: Path,
             p.measured["probes"] = len(values)
             p.measured["loss_pct"] = round(100 * (len(values) - len(got)) / len(values), 2)
             if got:
-                p.measured["rtt_ms"] = {"min": min(got), "median": statistics.median(got),
-                                        "max": max(got)}
+                ordered = sorted(got)
+                p.measured["rtt_ms"] = {
+                    "min": ordered[0], "median": statistics.median(ordered),
+                    "p99": ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)],
+                    "max": ordered[-1]}
 
 
 # -- iperf3 -------------------------------------------------------------------------------------
@@ -339,10 +344,15 @@ class Report:
 
 def run_test(exp_path: Path, resources: Resources, matrix: Matrix | None, *, rate_only: bool,
              duration: float = 3.0, probes: int = 20, port: int = IPERF_PORT,
+             backends: dict[str, str] | None = None,
              progress: Callable[[str], None] | None = None) -> Report:
-    """Measure every pair; write the report; return it (verdicts included)."""
+    """Measure every pair; write the report; return it (verdicts included). ``backends``:
+    what enforced delay and loss on each host (as ``enos tc`` recorded it)."""
     say = progress or (lambda _msg: None)
+    backends = backends or {}
     pairs = pairs_to_measure(resources, matrix)
+    for p in pairs:
+        p.backends = {"src": backends.get(p.src, "none"), "dst": backends.get(p.dst, "none")}
     if not pairs:
         raise EnosError("no pair of groups to measure: the experiment's hosts have no "
                         "topology group, or the constraints cover no pair",
@@ -382,6 +392,7 @@ def run_test(exp_path: Path, resources: Resources, matrix: Matrix | None, *, rat
         "duration_s": duration,
         "probes": probes,
         "not_exercised": not_exercised(pairs),
+        "backends": {a: backends[a] for a in sorted(hosts) if a in backends},
         "pairs": [_pair_dict(p) for p in pairs],
     }
     atomic_write_json(directory / "report.json", data)
@@ -408,7 +419,7 @@ def not_exercised(pairs: list[Pair]) -> list[str]:
                  if p.verdict.get(what) == NOT_EXERCISED]
         if which:
             shown = ", ".join(which) if len(which) <= 6 else f"{len(which)} pairs"
-            out.append(f"{label} on {shown} (netem left out: --rate-only)")
+            out.append(f"{label} on {shown} (left out: --rate-only)")
     return out
 
 
@@ -458,6 +469,9 @@ def markdown(data: dict[str, Any]) -> str:
     if not data["constraints_applied"]:
         lines += [("No constraints are enforced (`enos tc` has not run, or was reset): "
                    "these are baseline figures."), ""]
+    used = backend_line(data)
+    if used:
+        lines += [used, ""]
     lines.append("| " + " | ".join(HEADER) + " |")
     lines.append("|" + "---|" * len(HEADER))
     for row in rows(data):
@@ -468,6 +482,21 @@ def markdown(data: dict[str, Any]) -> str:
 
 
 SUMMARY_ROWS = 12
+
+
+def backend_line(data: dict[str, Any]) -> str:
+    """``Delay and loss by: netem on grp1-0; userspace on grp2-0, grp3-0`` (empty if none)."""
+    by: dict[str, list[str]] = {}
+    for alias, backend in (data.get("backends") or {}).items():
+        if backend != "none":
+            by.setdefault(backend, []).append(alias)
+    if not by:
+        return ""
+    parts = []
+    for backend, aliases in sorted(by.items()):
+        shown = ", ".join(aliases) if len(aliases) <= 6 else f"{len(aliases)} hosts"
+        parts.append(f"{backend} on {shown}")
+    return "Delay and loss enforced by: " + "; ".join(parts) + "."
 
 
 def summary(data: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ from enos.config.ranges import RangeError, expand_group
 
 KEY = "network_constraints"
 CONSTRAINTS_KEYS = ("enable", "default_delay", "default_rate", "default_loss", "constraints",
-                    "except", "networks")
+                    "except", "networks", "backend")
 CONSTRAINT_KEYS = ("src", "dst", "delay", "rate", "loss", "symmetric", "symetric", "network")
 # How close an unknown key must be to a known one to be reported as a typo.
 STRICT = 0.6
@@ -64,9 +64,28 @@ def check(value: Any, groups: list[str], ck: Checker) -> dict[str, Any]:
                            "write e.g. `networks: [network_interface, "
                            "neutron_external_interface]`, or `networks: all`")
         out["networks"] = names
+    if nc.get("backend") is not None:
+        from enos.netem.constraints import BACKENDS
+
+        out["backend"] = ck.choice(nc["backend"], join(key, "backend"), BACKENDS)
+    _warn_bytes(out, ck)
     for name, item in nc.items():
         out.setdefault(name, item)
     return out
+
+
+def _warn_bytes(out: dict[str, Any], ck: Checker) -> None:
+    """``100mbps`` is bytes per second, as tc reads it: almost always meant as megabits."""
+    from enos.netem.units import bytes_rate_note
+
+    key = "network_constraints"
+    rates = [(join(key, "default_rate"), out.get("default_rate"))] + [
+        (join(join(join(key, "constraints"), i), "rate"), c.get("rate"))
+        for i, c in enumerate(out["constraints"])]
+    for rkey, rate in rates:
+        note = bytes_rate_note(rate) if rate is not None else None
+        if note:
+            ck.warn(rkey, note)
 
 
 def _constraint(value: Any, key: str, groups: list[str], ck: Checker) -> dict[str, Any]:

@@ -102,6 +102,23 @@ def parse_loss(text: str, key: str, error: ErrorFactory) -> float:
     return value
 
 
+def bytes_rate_note(text: str) -> str | None:
+    """For a rate written in bytes per second (``100mbps``), what it is read as and how to
+    write megabits; None for any other value. Such a rate is almost always meant in bits."""
+    parts = _split(str(text))
+    if parts is None:
+        return None
+    value, unit = parts
+    unit = unit.lower()
+    if not unit.endswith("bps") or unit not in RATE_UNITS:
+        return None
+    bits = value * RATE_UNITS[unit]
+    meant = f"{value:g}{unit[:-3]}bit"
+    return (f"the rate '{text}' is in bytes per second, as tc reads it: {human_rate(bits)} "
+            f"({bits / 10**6:g} Mbit/s); for {value:g} {unit[:-3]}bits per second write "
+            f"`{meant}`")
+
+
 # -- writing values back ----------------------------------------------------------------------
 def tc_time(ms: float) -> str:
     """A delay for tc, exact to the microsecond."""
