@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from enos.config.checks import Checker, join, type_name
-from enos.config.ranges import RangeError, expand_group
+from enos.config.ranges import MAX_GROUPS, RangeError, expand_group
 from enos.config.spec import MachineSpec
 from enos.model import BASE_ROLES, NETWORK_INTERFACE, NEUTRON_EXTERNAL_INTERFACE
 
@@ -177,6 +177,9 @@ def _topology(
             expanded = expand_group(name)
         except RangeError as exc:
             raise ck.error(gkey, str(exc), exc.hint) from None
+        if len(origin) + len(expanded) > MAX_GROUPS:
+            raise ck.error(gkey, f"the topology has more than {MAX_GROUPS} groups",
+                           f"describe at most {MAX_GROUPS} groups")
         for group in expanded:
             if group in origin:
                 by = f"'{origin[group]}'" + (f" and '{name}'" if origin[group] != name else "")
@@ -432,9 +435,15 @@ def _host(value: Any, key: str, user: str, cwd: Path, ck: Checker) -> dict[str, 
     keyfile = None
     if host.get("keyfile") is not None:
         kkey = join(key, "keyfile")
-        path = Path(ck.string(host["keyfile"], kkey, "a path to a private key")).expanduser()
-        path = path if path.is_absolute() else cwd / path
-        if not path.exists():
+        text = ck.string(host["keyfile"], kkey, "a path to a private key")
+        try:
+            path = Path(text).expanduser()
+            path = path if path.is_absolute() else cwd / path
+            exists = len(str(path)) < 4000 and path.exists()
+        except (RuntimeError, OSError) as exc:
+            raise ck.error(kkey, f"cannot use the key path: {exc}",
+                           "write the path without '~USER', and shorter") from None
+        if not exists:
             ck.warn(kkey, f"no key file at {path} (yet)")
         keyfile = str(path)
     return {
