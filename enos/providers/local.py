@@ -84,15 +84,16 @@ def _networks(config: Config) -> list[Network]:
             raise EnosError(f"{where}: role(s) {sorted(seen_roles & set(roles))} given twice",
                             "give each network role to one network")
         seen_roles |= set(roles)
-        hosts = list(net.hosts())
-        half = len(hosts) // 2
+        # Arithmetic, not a list of the addresses: a /0 has four billion of them.
+        first, last = int(net.network_address) + 1, int(net.broadcast_address) - 1
+        half = (last - first + 1) // 2
         out.append(Network(
             roles=[str(r) for r in roles],
             cidr=str(net),
-            gateway=str(hosts[0]),
+            gateway=str(ipaddress.ip_address(first)),
             dns=raw.get("dns"),
-            start=str(raw.get("start") or hosts[half]),
-            end=str(raw.get("end") or hosts[-1]),
+            start=str(raw.get("start") or ipaddress.ip_address(first + half)),
+            end=str(raw.get("end") or ipaddress.ip_address(last)),
         ))
     if NETWORK_INTERFACE not in seen_roles:
         raise EnosError(f"{config.path} [provider.networks]: no network has the role "
@@ -103,6 +104,26 @@ def _networks(config: Config) -> list[Network]:
                 raise EnosError(f"{config.path} [provider.networks]: {out[a].cidr} and "
                                 f"{out[b].cidr} overlap", "give each network its own range")
     return out
+
+
+class _HostAddresses:
+    """The host addresses of a network, indexed like ``list(net.hosts())`` without the list."""
+
+    def __init__(self, cidr: str) -> None:
+        net = ipaddress.ip_network(cidr)
+        self.first = int(net.network_address) + 1
+        self.last = int(net.broadcast_address) - 1
+
+    def __getitem__(self, index: int) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+        if not 0 <= index <= self.last - self.first:
+            raise IndexError(index)
+        return ipaddress.ip_address(self.first + index)
+
+    def index(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> int:
+        offset = int(address) - self.first
+        if not 0 <= offset <= self.last - self.first:
+            raise ValueError(f"{address} is not a host address of the network")
+        return offset
 
 
 # -- names --------------------------------------------------------------------------------------
@@ -241,7 +262,7 @@ def init(config: Config, env: Experiment, force: bool = False, progress: Any = N
 
     # Reuse the addresses of hosts that exist already, so a rerun converges on the same hosts.
     prev_hosts = {h.alias: h for h in previous.hosts} if previous else {}
-    nets_hosts = [list(ipaddress.ip_network(n.cidr).hosts()) for n in networks]
+    nets_hosts = [_HostAddresses(n.cidr) for n in networks]
     for n, net in enumerate(networks):
         pool_start = ipaddress.ip_address(net.start)
         if FIRST_HOST_OFFSET + len(machines) > nets_hosts[n].index(pool_start):
