@@ -58,3 +58,19 @@ class PhaseError(EnosError):
 
 class LockedError(EnosError):
     """Another enos command works on the same experiment."""
+
+
+class StateError(EnosError):
+    """The experiment's state file is damaged (edited by hand, disk full, an old format)."""
+
+    exit_code = 2
+
+    def __init__(self, path: object, problem: str) -> None:
+        super().__init__(
+            f"the experiment's state file {path} is damaged: {problem}",
+            "restore it from a backup (enos backup keeps a copy) or fix it by hand; or start "
+            "over: 'enos destroy --hard' moves it aside (state.json.damaged) and releases the "
+            "machines, then 'enos up' makes new ones",
+        )
+        self.path = path
+        self.problem = problem
