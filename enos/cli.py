@@ -115,10 +115,10 @@ def help_command(ctx: click.Context, command_name: str | None) -> None:
         return
     sub = group.get_command(root, command_name)
     if sub is None:
-        from enos.errors import EnosError
+        from enos.errors import UsageError
 
-        raise EnosError(
-            f"no such command '{command_name}'", f"commands: {', '.join(COMMANDS)}"
+        raise UsageError(
+            f"no such command '{command_name[:100]}'", f"commands: {', '.join(COMMANDS)}"
         )
     with click.Context(sub, info_name=command_name, parent=root) as sub_ctx:
         click.echo(sub.get_help(sub_ctx))

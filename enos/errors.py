@@ -52,6 +52,12 @@ class ConfigError(EnosError):
         self.key = key
 
 
+class UsageError(EnosError):
+    """A command line asks for something impossible (an unknown name, a path that cannot be)."""
+
+    exit_code = 2
+
+
 class PhaseError(EnosError):
     """A phase was run before the phase it needs."""
 

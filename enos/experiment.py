@@ -272,11 +272,19 @@ def state_problem(data: Any) -> str | None:
         for name in ("roles", "groups"):
             if not all(isinstance(v, str) for v in host.get(name, [])):
                 return f"resources.hosts.{i}.{name} holds something else than names"
+        for name in ("interfaces", "addresses"):
+            if not all(isinstance(v, str) for v in host.get(name, {}).values()):
+                return f"resources.hosts.{i}.{name} holds something else than names"
     for i, net in enumerate(rsc.get("networks", [])):
         where = f"resources.networks.{i}"
         problem = _fields(net, where, _NETWORK_TYPES, ("roles", "cidr"))
         if problem:
             return problem
+        dns = net.get("dns")
+        for name, values in (("roles", net["roles"]), ("extra_ips", net.get("extra_ips", [])),
+                             ("dns", dns if isinstance(dns, list) else [])):
+            if not all(isinstance(v, str) for v in values):
+                return f"{where}.{name} holds something else than names or addresses"
         try:
             ipaddress.ip_network(net["cidr"], strict=False)
             for name in ("gateway", "start", "end"):

@@ -60,7 +60,7 @@ def command(options: Options, provider: str, output: str | None, force: bool) ->
     `enos validate` as written; edit it, then run `enos up`.
     """
     from enos.config import sample, sample_providers
-    from enos.errors import EnosError
+    from enos.errors import EnosError, UsageError
     from enos.utils.fs import UnreadableFile
 
     known = sample_providers()
@@ -69,7 +69,7 @@ def command(options: Options, provider: str, output: str | None, force: bool) ->
 
         close = difflib.get_close_matches(provider, known, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"providers: {', '.join(known)}"
-        raise EnosError(f"no sample for provider '{provider}'", hint)
+        raise UsageError(f"no sample for provider '{provider[:100]}'", hint)
     text = sample(provider)
 
     if output is None and _redirected_to_yaml_file():
@@ -97,15 +97,20 @@ def command(options: Options, provider: str, output: str | None, force: bool) ->
     try:
         _write_new(path, text, force)
     except FileExistsError:
-        raise EnosError(
-            f"{path} exists: left as it is",
+        raise UsageError(
+            f"{str(path)[:200]} exists: left as it is",
             "pass --force to overwrite it, or -o FILE to write another file",
         ) from None
     except UnreadableFile as exc:
-        raise EnosError(f"cannot write {str(path)[:100]}: {exc.message}", exc.hint) from None
+        raise UsageError(f"cannot write {str(path)[:100]}: {exc.message}", exc.hint) from None
     except OSError as exc:
-        raise EnosError(f"cannot write {path}: {exc.strerror}",
-                        "pass -o FILE to write it elsewhere") from None
+        import errno
+
+        # A full disk or a read-only one is the machine's state; a wrong path is the user's.
+        cls = EnosError if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT,
+                                         errno.EIO) else UsageError
+        raise cls(f"cannot write {str(path)[:200]}: {exc.strerror}",
+                  "pass -o FILE to write it elsewhere") from None
     options.say(f"wrote {path} (provider {provider})", fg="green")
     flag = "" if path.absolute() == options.config_path else f"-f {path} "
     options.next_step(f"edit {path}, check it with `enos {flag}validate`, then `enos {flag}up`")
