@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,7 +145,9 @@ def run_playbook(
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"ansible-{title.replace(' ', '_')}.log"
 
-    events_fd, events_path = tempfile.mkstemp(prefix="enos-events-", suffix=".jsonl")
+    # In the log directory, not /tmp: a killed enos leaves it where the experiment is.
+    events_fd, events_path = tempfile.mkstemp(prefix=".enos-events-", suffix=".jsonl",
+                                              dir=log_dir)
     os.close(events_fd)
     env["ENOS_EVENTS"] = events_path
     display = _Display(title, quiet)
@@ -153,20 +156,14 @@ def run_playbook(
     try:
         with open(log, "w") as logf, open(events_path) as events:
             proc = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, env=env,
-                                    stdin=subprocess.DEVNULL)
-            buf = ""
-            while True:
-                chunk = events.read()
-                if chunk:
-                    buf += chunk
-                    *lines, buf = buf.split("\n")
-                    for line in lines:
-                        if line.strip():
-                            _consume(json.loads(line), display, result)
-                elif proc.poll() is not None:
-                    break
-                else:
-                    time.sleep(0.05)
+                                    stdin=subprocess.DEVNULL,
+                                    preexec_fn=death_signal())  # noqa: PLW1509 (prctl only)
+            try:
+                _follow(proc, events, display, result)
+            except BaseException:
+                # Interrupted (Ctrl-C) or failed: ansible-playbook must not outlive enos.
+                _stop(proc)
+                raise
             result.returncode = proc.returncode
     finally:
         display.stop()
@@ -175,6 +172,56 @@ def run_playbook(
     if check and (result.failures or result.returncode != 0):
         raise _failure_error(result, title, log, retry_hint)
     return result
+
+
+def death_signal() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child get SIGTERM when enos dies, even by SIGKILL.
+
+    Everything is looked up before the fork: the child only calls prctl (no import, no lock).
+    None where prctl does not exist.
+    """
+    import ctypes
+    import signal
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    term = int(signal.SIGTERM)
+
+    def preexec() -> None:
+        prctl(1, term, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+    return preexec
+
+
+def _follow(proc: subprocess.Popen[bytes], events: Any, display: _Display,
+            result: RunResult) -> None:
+    """Consume the callback's events until ansible-playbook exits."""
+    buf = ""
+    while True:
+        chunk = events.read()
+        if chunk:
+            buf += chunk
+            *lines, buf = buf.split("\n")
+            for line in lines:
+                if line.strip():
+                    _consume(json.loads(line), display, result)
+        elif proc.poll() is not None:
+            break
+        else:
+            time.sleep(0.05)
+
+
+def _stop(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _consume(ev: dict[str, Any], display: _Display, result: RunResult) -> None:
