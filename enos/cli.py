@@ -167,6 +167,8 @@ def hoist_global_options(argv: list[str]) -> list[str]:
 # The global options of the command being run, for the error log of :func:`main`.
 _OPTIONS: list[object] = []
 ERROR_LOG = "enos-errors.log"
+INTERRUPTED = ("interrupted: the experiment is left as it was (its lock released); rerun the "
+               "command to resume")
 
 
 def error_log_path() -> Path:
@@ -238,14 +240,23 @@ def main(argv: list[str] | None = None) -> None:
     _OPTIONS.clear()
     _tolerant_streams()
     try:
+        os.getcwd()
+    except OSError:
+        click.secho("error: the current directory no longer exists", fg="red", err=True)
+        click.echo("  hint: cd to an existing directory, then run the command again", err=True)
+        sys.exit(1)
+    try:
         cli.main(args=argv, prog_name="enos", standalone_mode=False)
     except EnosError as exc:
         click.secho(f"error: {exc.message}", fg="red", err=True)
         if exc.hint:
             click.echo(f"  hint: {exc.hint}", err=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            click.echo(INTERRUPTED, err=True)
+        else:
+            click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
@@ -253,8 +264,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("interrupted: the experiment is left as it was; rerun the command to resume",
-                   err=True)
+        click.echo(INTERRUPTED, err=True)
         sys.exit(130)
     except BrokenPipeError:
         # The reader went away (`enos info | head -1`): nothing more to say to it.

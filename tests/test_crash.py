@@ -44,6 +44,14 @@ def _seed() -> int:
     return seed
 
 
+@pytest.fixture(autouse=True)
+def _released(tmp_path: Path) -> Any:
+    """Whatever happens in the test, its experiment is released at the end."""
+    yield
+    if (tmp_path / "xp" / "current").exists():
+        run_enos("destroy", "--hard", cwd=tmp_path / "xp", check=False, timeout=300)
+
+
 def _experiment(tmp_path: Path, **sections: Any) -> Path:
     path = tmp_path / "xp"
     path.mkdir()
@@ -151,6 +159,7 @@ def test_up_interrupted_anywhere(tmp_path: Path) -> None:
         else:
             assert proc.returncode == 130, err
             assert "interrupted: the experiment is left as it was" in err
+            assert "aborted" not in err
             assert err.strip().splitlines()[-1].startswith("interrupted"), err
             report.append(f"SIGINT at {delay:.2f}s: interrupted")
         _consistent(path)
