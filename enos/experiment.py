@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from enos.errors import EnosError, LockedError, PhaseError, StateError
+from enos.errors import EnosError, LockedError, PhaseError, StateError, UsageError
 from enos.model import Resources
 from enos.utils.fs import atomic_write_json, flock
 
@@ -45,8 +45,8 @@ class Experiment:
         if env:
             path = Path(env)
             if not path.is_dir():
-                raise EnosError(
-                    f"experiment directory '{env}' does not exist",
+                raise UsageError(
+                    f"experiment directory '{str(env)[:200]}' does not exist",
                     "pass the directory enos up created (see the 'current' link), or omit --env",
                 )
             return cls(path)

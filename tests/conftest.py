@@ -163,7 +163,7 @@ def experiment_ids(base: Path) -> set[str]:
     ids = set()
     for state in base.rglob("state.json"):
         ids.add(hashlib.sha1(str(state.parent.resolve()).encode()).hexdigest()[:6])
-        with contextlib.suppress(OSError, ValueError, LookupError, TypeError):
+        with contextlib.suppress(OSError, ValueError, LookupError, TypeError, RecursionError):
             ident = json.loads(state.read_text())["resources"]["provider_state"]["id"]
             ids.add(str(ident))
     return ids
