@@ -20,7 +20,7 @@ from typing import Any
 
 from enos.errors import EnosError, LockedError, PhaseError, StateError, UsageError
 from enos.model import Resources
-from enos.utils.fs import atomic_write_json, flock
+from enos.utils.fs import atomic_write, atomic_write_json, flock
 
 CURRENT = "current"
 STATE = "state.json"
@@ -112,7 +112,7 @@ class Experiment:
                     f"another enos command ({holder or 'unknown'}) is working on {self.path}",
                     "wait for it to finish, then run this command again",
                 )
-            (self.path / ".lock.cmd").write_text(f"enos {command} (pid {os.getpid()})\n")
+            atomic_write(self.path / ".lock.cmd", f"enos {command} (pid {os.getpid()})\n")
             yield
 
     # -- state ------------------------------------------------------------------------------
