@@ -34,8 +34,21 @@ def run_enos(*args: str, cwd: Path, check: bool = True, timeout: float = 600,
 
 def unique_networks() -> list[dict[str, Any]]:
     """Two /24 ranges no other test of this run uses (tests may run beside other testbeds)."""
-    _next_net[0] += 1
-    n = (os.getpid() * 7 + _next_net[0] * 2) % 250
+    import ipaddress
+
+    routes = []
+    out = subprocess.run(["ip", "-o", "-4", "route"], capture_output=True, text=True,
+                         check=False).stdout
+    for line in out.splitlines():
+        with contextlib.suppress(ValueError, IndexError):
+            if not line.startswith("default"):
+                routes.append(ipaddress.ip_network(line.split()[0], strict=False))
+    for _ in range(125):  # skip the ranges other experiments on this machine use
+        _next_net[0] += 1
+        n = (os.getpid() * 7 + _next_net[0] * 2) % 250
+        mine = [ipaddress.ip_network(f"172.31.{n + i}.0/24") for i in (0, 1)]
+        if not any(a.overlaps(b) for a in mine for b in routes):
+            break
     return [
         {"roles": ["network_interface"], "cidr": f"172.31.{n}.0/24"},
         {"roles": ["neutron_external_interface"], "cidr": f"172.31.{n + 1}.0/24"},

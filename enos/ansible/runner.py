@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -138,16 +139,18 @@ def run_playbook(
         p for p in (str(CALLBACKS), env.get("ANSIBLE_CALLBACK_PLUGINS", "")) if p
     )
     env["ANSIBLE_STDOUT_CALLBACK"] = "enos_progress"
-    env.setdefault("ANSIBLE_LOCAL_TEMP", str(Path(tempfile.gettempdir()) / "enos-ansible-tmp"))
     env["PYTHONUNBUFFERED"] = "1"
 
     log_dir = log_dir or Path(inventory).parent / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"ansible-{title.replace(' ', '_')}.log"
 
-    # In the log directory, not /tmp: a killed enos leaves it where the experiment is.
-    events_fd, events_path = tempfile.mkstemp(prefix=".enos-events-", suffix=".jsonl",
-                                              dir=log_dir)
+    # This run's scratch (Ansible's local temp, the events file) is in the log directory, not
+    # /tmp, and named after this process: what a killed enos leaves is removed by the next run.
+    _remove_stale_scratch(log_dir)
+    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH}{os.getpid()}-", dir=log_dir))
+    env.setdefault("ANSIBLE_LOCAL_TEMP", str(scratch / "ansible"))
+    events_fd, events_path = tempfile.mkstemp(prefix="events-", suffix=".jsonl", dir=scratch)
     os.close(events_fd)
     env["ENOS_EVENTS"] = events_path
     display = _Display(title, quiet)
@@ -167,11 +170,28 @@ def run_playbook(
             result.returncode = proc.returncode
     finally:
         display.stop()
-        os.unlink(events_path)
+        shutil.rmtree(scratch, ignore_errors=True)
     result.seconds = time.monotonic() - start
     if check and (result.failures or result.returncode != 0):
         raise _failure_error(result, title, log, retry_hint)
     return result
+
+
+SCRATCH = ".run-"
+
+
+def _remove_stale_scratch(log_dir: Path) -> None:
+    """Remove the scratch directories of enos processes that are gone (killed)."""
+    for path in log_dir.glob(f"{SCRATCH}*"):
+        pid = path.name[len(SCRATCH):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:
+            continue
 
 
 def death_signal() -> Callable[[], None] | None:
