@@ -103,11 +103,21 @@ class Experiment:
     def locked(self, command: str) -> Iterator[None]:
         """Hold the experiment's lock, or fail at once naming the command holding it."""
         lock = self.path / ".lock"
-        with flock(lock, blocking=False) as held:
+        try:
+            handle = flock(lock, blocking=False)
+            held = handle.__enter__()
+        except OSError as exc:
+            raise EnosError(f"cannot take the experiment's lock {lock}: {exc.strerror}",
+                            f"{lock} must be a file enos can write; remove what is there "
+                            "instead") from None
+        with contextlib.ExitStack() as stack:
+            stack.push(handle)
             if not held:
                 holder = ""
-                with contextlib.suppress(OSError):
-                    holder = (self.path / ".lock.cmd").read_text().strip()
+                from enos.utils.fs import UnreadableFile, read_bounded
+
+                with contextlib.suppress(UnreadableFile):
+                    holder = read_bounded(self.path / ".lock.cmd", 4096).strip()
                 raise LockedError(
                     f"another enos command ({holder or 'unknown'}) is working on {self.path}",
                     "wait for it to finish, then run this command again",

@@ -343,3 +343,9 @@ def test_real_process_under_limits(tmp_path: Path, case: str) -> None:
     assert time.monotonic() - start < 10
     assert "Traceback" not in proc.stderr + proc.stdout
     assert proc.returncode == (0 if case == "network" else 2), proc.stderr
+
+
+def test_lock_that_is_not_a_file(tmp_path: Path) -> None:
+    (tmp_path / "xp" / ".lock").mkdir(parents=True)
+    code, _, err = enos(tmp_path, "-f", "none.yaml", "destroy", "-e", "xp")
+    assert code == 1 and "cannot take the experiment's lock" in err and "Is a directory" in err
