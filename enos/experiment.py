@@ -148,7 +148,7 @@ class Experiment:
             raise StateError(self.state_path, exc.message) from None
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # JSONDecodeError, or a number of too many digits
             raise StateError(self.state_path, f"not valid JSON ({exc})") from None
         except RecursionError:
             raise StateError(self.state_path, "nested too deeply to be a state file") from None

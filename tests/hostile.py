@@ -365,6 +365,7 @@ def _info_case(rng: random.Random, index: int) -> Case:
                 text[pos:]
         else:
             text = rng.choice(["", "null", "[]", "\"x\"", "1", "{\"phases\": []}",
+                               "{\"phases\": {\"up\": {\"at\": " + "1" * 5000 + "}}}",
                                "{\"resources\": {\"hosts\": [{}]}}"])
         case.files["xp/state.json"] = text
     else:
