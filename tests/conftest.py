@@ -119,7 +119,8 @@ def local_testbed(tmp_path: Path) -> Iterator[Callable[..., Testbed]]:
 # was there at the start (other users' experiments) is ignored, and so is what others create
 # meanwhile: a leftover is attributed to this session by the experiments under its base
 # directory (their ids name namespaces, links and rules), by its mark in a process's
-# environment or command line, and by the session's own TMPDIR.
+# environment or command line, and by the session's own TMPDIR. ENOS_LEFTOVERS=warn makes
+# what is found a warning instead of an error.
 SESSION_MARK = "ENOS_TEST_SESSION"
 
 
@@ -214,8 +215,8 @@ def nothing_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
 
     base = tmp_path_factory.getbasetemp()
     mark = uuid.uuid4().hex
-    tmpdir = base / "session-tmp"
-    tmpdir.mkdir(exist_ok=True)
+    # Short (unix socket paths under it must stay short) and this session's own.
+    tmpdir = Path(tempfile.mkdtemp(prefix="enos-t", dir="/tmp"))
     saved = {k: os.environ.get(k) for k in ("TMPDIR", SESSION_MARK)}
     os.environ["TMPDIR"] = str(tmpdir)
     os.environ[SESSION_MARK] = mark
@@ -235,4 +236,13 @@ def nothing_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         else:
             os.environ[key] = value
     tempfile.tempdir = None
-    assert not found, "the tests left behind:\n" + "\n".join(found[:50])
+    import shutil
+
+    shutil.rmtree(tmpdir, ignore_errors=True)
+    message = "the tests left behind:\n" + "\n".join(found[:50])
+    if found and os.environ.get("ENOS_LEFTOVERS") == "warn":
+        import warnings
+
+        warnings.warn(message, stacklevel=1)
+        return
+    assert not found, message

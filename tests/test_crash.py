@@ -181,8 +181,8 @@ def test_deploy_killed_and_rerun(tmp_path: Path) -> None:
     report = []
     for _ in range(points):
         proc = _start(path, "deploy")
-        # enos up takes ~5 s, enos os ~100 s here: kill somewhere in os
-        delay = rng.uniform(8, 70)
+        # enos up takes ~5 s, enos os ~100 s here: kill early in os
+        delay = rng.uniform(8, 45)
         time.sleep(delay)
         proc.kill()
         proc.communicate(timeout=60)
@@ -193,3 +193,28 @@ def test_deploy_killed_and_rerun(tmp_path: Path) -> None:
         assert {"up", "os", "init"} <= set(info["phases"])
     _destroyed(path, before, procs)
     print("; ".join(report))
+
+
+def test_leftover_check_sees_what_is_left(tmp_path: Path) -> None:
+    """The check the crash tests (and the session) rely on finds each kind of leftover."""
+    xp = tmp_path / "enos_x"
+    xp.mkdir()
+    (xp / "state.json").write_text(json.dumps({"resources": {"provider_state": {"id": "c0ffee"}}}))
+    before, procs = machine_state(), _processes()
+    ns, link = "enos-c0ffee-0", "ebc0ffee0"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    sleeper = subprocess.Popen(["python3", "-c", "import time; time.sleep(60)", str(xp / "m")])
+    try:
+        subprocess.run(["ip", "link", "add", link, "type", "veth", "peer", "name", "ec0ffee0h0"],
+                       check=True)
+        found = "\n".join(leftovers(tmp_path, os.environ.get(SESSION_MARK, "-"), before, procs))
+        assert f"namespace: {ns}" in found
+        assert f"link: {link}" in found
+        assert f"/run/netns/{ns}" in found  # the namespace's mount
+        assert f"process {sleeper.pid}:" in found
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        subprocess.run(["ip", "link", "delete", link], check=False)
+        subprocess.run(["ip", "netns", "delete", ns], check=False)
+    assert not leftovers(tmp_path, os.environ.get(SESSION_MARK, "-"), before, procs)
