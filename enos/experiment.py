@@ -230,6 +230,28 @@ _NETWORK_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+MAX_STATE_DEPTH = 100
+
+
+def _depth(data: Any) -> int:
+    """How deep mappings and lists nest in ``data`` (iteratively: no recursion)."""
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_STATE_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def _fields(item: Any, where: str, types: dict[str, tuple[type, ...]],
             required: tuple[str, ...]) -> str | None:
     if not isinstance(item, dict):
@@ -255,6 +277,8 @@ def state_problem(data: Any) -> str | None:
 
     if not isinstance(data, dict):
         return "the top level is not a mapping"
+    if _depth(data) > MAX_STATE_DEPTH:
+        return f"it nests more than {MAX_STATE_DEPTH} levels deep"
     phases = data.get("phases", {})
     if not isinstance(phases, dict):
         return "'phases' is not a mapping"

@@ -246,6 +246,7 @@ def _state(tmp_path: Path, text: str) -> Path:
     ('{"resources": {"networks": [{"roles": [], "cidr": "nope"}]}}', "does not appear"),
     ('{"resources": {"networks": [{"roles": [{}], "cidr": "10.0.0.0/24"}]}}', "roles holds"),
     ("[" * 100000, "nested too deeply"),
+    ('{"config": ' + '{"a": ' * 500 + "1" + "}" * 501, "nests more than 100 levels"),
     ('{"phases": {"up": {"hosts": ' + "1" * 5000 + "}}}", "not valid JSON"),
 ])
 def test_damaged_state(tmp_path: Path, text: str, words: str) -> None:
