@@ -161,6 +161,9 @@ def _validate(tmp_path: Path, text: str) -> tuple[int, str]:
     (LOCAL + "provider: static\n", "given twice, on lines 1 and 3"),
     (LOCAL + "kolla: {x: " + "9" * 5000 + "}\n", "a number of 5000 characters"),
     (LOCAL + "kolla: {x: !!set {a, b}}\n", "a set"),
+    (("provider:\n  type: static\n  networks:\n    - {roles: [network_interface], cidr: "
+      "10.0.0.0/24, start: 10.0.0.3, end: 'fe80::1'}\nresources: {control: [{address: a}], "
+      "network: [{address: a}], compute: [{address: a}]}\n"), "same IP version"),
 ])
 def test_bounded_and_checked(tmp_path: Path, text: str, words: str) -> None:
     code, err = _validate(tmp_path, text)

@@ -336,6 +336,11 @@ def network(value: Any, key: str, ck: Checker, default_roles: list[str] | None =
         if net.get(name) is not None:
             addresses[name] = _address(net[name], join(key, name), ck)
             out[name] = str(addresses[name])
+    if ("start" in addresses and "end" in addresses
+            and addresses["start"].version != addresses["end"].version):
+        raise ck.error(join(key, "end"), f"the pool starts with an IPv{addresses['start'].version}"
+                       f" address and ends with an IPv{addresses['end'].version} one",
+                       "give start and end of the same IP version, in the cidr")
     if "start" in addresses and "end" in addresses and addresses["start"] > addresses["end"]:
         raise ck.error(join(key, "end"), f"the pool ends ({out['end']}) before it starts "
                        f"({out['start']})", "swap start and end")
