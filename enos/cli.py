@@ -8,8 +8,11 @@ one message with a hint, exit code non-zero, no traceback.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -96,6 +99,7 @@ def cli(
     ctx.obj = Options(
         config_file=config_file, env=env, quiet=quiet, verbosity=2 if vv else verbose
     )
+    _OPTIONS.append(ctx.obj)
 
 
 @click.command("help", context_settings=CONTEXT_SETTINGS)
@@ -111,10 +115,10 @@ def help_command(ctx: click.Context, command_name: str | None) -> None:
         return
     sub = group.get_command(root, command_name)
     if sub is None:
-        from enos.errors import EnosError
+        from enos.errors import UsageError
 
-        raise EnosError(
-            f"no such command '{command_name}'", f"commands: {', '.join(COMMANDS)}"
+        raise UsageError(
+            f"no such command '{command_name[:100]}'", f"commands: {', '.join(COMMANDS)}"
         )
     with click.Context(sub, info_name=command_name, parent=root) as sub_ctx:
         click.echo(sub.get_help(sub_ctx))
@@ -160,10 +164,87 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return head + rest
 
 
+# The global options of the command being run, for the error log of :func:`main`.
+_OPTIONS: list[object] = []
+ERROR_LOG = "enos-errors.log"
+INTERRUPTED = ("interrupted: the experiment is left as it was (its lock released); rerun the "
+               "command to resume")
+
+
+def error_log_path() -> Path:
+    """Where :func:`main` writes the traceback of an unexpected error.
+
+    ``<experiment>/logs/enos-errors.log`` when the command has an experiment (``-e`` or the
+    ``current`` link), else ``./enos-errors.log``, else a file in the temporary directory.
+    """
+    import os
+    import tempfile
+
+    candidates: list[Path] = []
+    try:
+        opts = _OPTIONS[-1] if _OPTIONS else None
+        from enos.experiment import Experiment
+
+        cwd = getattr(opts, "cwd", None) or Path.cwd()
+        exp = Experiment.find(getattr(opts, "env", None), cwd)
+        if exp is not None:
+            candidates.append(exp.path / "logs" / ERROR_LOG)
+    except Exception:  # noqa: BLE001,S110 (the experiment itself may be what is broken)
+        pass
+    with contextlib.suppress(OSError):
+        candidates.append(Path.cwd() / ERROR_LOG)
+    candidates.append(Path(tempfile.gettempdir()) / f"enos-errors-{os.getuid()}.log")
+    for path in candidates:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if os.access(path.parent, os.W_OK) and (not path.exists()
+                                                   or os.access(path, os.W_OK)):
+                return path
+        except OSError:
+            continue
+    return candidates[-1]
+
+
+def _log_unexpected(exc: BaseException, argv: list[str] | None) -> Path | None:
+    import datetime
+    import traceback
+
+    try:
+        path = error_log_path()
+        stamp = datetime.datetime.now().isoformat(timespec="seconds")
+        args = " ".join(argv if argv is not None else sys.argv[1:])
+        with path.open("a", encoding="utf-8", errors="backslashreplace") as handle:
+            handle.write(f"--- {stamp} enos {__version__} (pid {os.getpid()}): enos {args}\n")
+            handle.write("".join(traceback.format_exception(exc)))
+        return path
+    except Exception:  # noqa: BLE001 (no log is better than a second traceback)
+        return None
+
+
+def _tolerant_streams() -> None:
+    """Print what cannot be encoded (file names with invalid bytes) as escapes, not crash."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the command line, turn expected errors into a message and exit code."""
+    """Entry point: run the command line, turn expected errors into a message and exit code.
+
+    An :class:`~enos.errors.EnosError` prints its message and hint (exit code 2 for a bad
+    input, 1 otherwise). Anything else is a bug: one line naming the log file that holds the
+    traceback, exit code 1.
+    """
     from enos.errors import EnosError
 
+    _OPTIONS.clear()
+    _tolerant_streams()
+    try:
+        os.getcwd()
+    except OSError:
+        click.secho("error: the current directory no longer exists", fg="red", err=True)
+        click.echo("  hint: cd to an existing directory, then run the command again", err=True)
+        sys.exit(1)
     try:
         cli.main(args=argv, prog_name="enos", standalone_mode=False)
     except EnosError as exc:
@@ -171,8 +252,11 @@ def main(argv: list[str] | None = None) -> None:
         if exc.hint:
             click.echo(f"  hint: {exc.hint}", err=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            click.echo(INTERRUPTED, err=True)
+        else:
+            click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
@@ -180,6 +264,17 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("interrupted: the experiment is left as it was; rerun the command to resume",
-                   err=True)
+        click.echo(INTERRUPTED, err=True)
         sys.exit(130)
+    except BrokenPipeError:
+        # The reader went away (`enos info | head -1`): nothing more to say to it.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
+    except Exception as exc:  # noqa: BLE001 (a bug: logged, never shown as a traceback)
+        log = _log_unexpected(exc, argv)
+        where = f"the traceback is in {log}" if log else "no log could be written"
+        with contextlib.suppress(Exception):
+            click.secho(f"error: unexpected {type(exc).__name__}: {str(exc)[:300]} "
+                        f"(a bug in enos; {where})", fg="red", err=True)
+        sys.exit(1)

@@ -54,6 +54,12 @@ class ConfigError(EnosError):
         self.key = key
 
 
+class UsageError(EnosError):
+    """A command line asks for something impossible (an unknown name, a path that cannot be)."""
+
+    exit_code = 2
+
+
 class PhaseError(EnosError):
     """A phase was run before the phase it needs."""
 
@@ -81,3 +87,19 @@ def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> s
     """``did you mean 'X'?`` for the closest candidate, or None."""
     close = close_match(word, candidates, cutoff)
     return f"did you mean '{close}'?" if close else None
+
+
+class StateError(EnosError):
+    """The experiment's state file is damaged (edited by hand, disk full, an old format)."""
+
+    exit_code = 2
+
+    def __init__(self, path: object, problem: str) -> None:
+        super().__init__(
+            f"the experiment's state file {path} is damaged: {problem}",
+            "restore it from a backup (enos backup keeps a copy) or fix it by hand; or start "
+            "over: 'enos destroy --hard' moves it aside (state.json.damaged) and releases the "
+            "machines, then 'enos up' makes new ones",
+        )
+        self.path = path
+        self.problem = problem

@@ -18,12 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from enos.errors import EnosError, LockedError, PhaseError
+from enos.errors import EnosError, LockedError, PhaseError, StateError, UsageError
 from enos.model import Resources
-from enos.utils.fs import atomic_write_json, flock
+from enos.utils.fs import atomic_write, atomic_write_json, flock
 
 CURRENT = "current"
 STATE = "state.json"
+
+MAX_STATE_BYTES = 64 * 1024 * 1024
 
 # The command that produces each phase, for "run this first" messages.
 PHASE_COMMAND = {"up": "enos up", "os": "enos os", "init": "enos init"}
@@ -43,8 +45,8 @@ class Experiment:
         if env:
             path = Path(env)
             if not path.is_dir():
-                raise EnosError(
-                    f"experiment directory '{env}' does not exist",
+                raise UsageError(
+                    f"experiment directory '{str(env)[:200]}' does not exist",
                     "pass the directory enos up created (see the 'current' link), or omit --env",
                 )
             return cls(path)
@@ -101,16 +103,26 @@ class Experiment:
     def locked(self, command: str) -> Iterator[None]:
         """Hold the experiment's lock, or fail at once naming the command holding it."""
         lock = self.path / ".lock"
-        with flock(lock, blocking=False) as held:
+        try:
+            handle = flock(lock, blocking=False)
+            held = handle.__enter__()
+        except OSError as exc:
+            raise EnosError(f"cannot take the experiment's lock {lock}: {exc.strerror}",
+                            f"{lock} must be a file enos can write; remove what is there "
+                            "instead") from None
+        with contextlib.ExitStack() as stack:
+            stack.push(handle)
             if not held:
                 holder = ""
-                with contextlib.suppress(OSError):
-                    holder = (self.path / ".lock.cmd").read_text().strip()
+                from enos.utils.fs import UnreadableFile, read_bounded
+
+                with contextlib.suppress(UnreadableFile):
+                    holder = read_bounded(self.path / ".lock.cmd", 4096).strip()
                 raise LockedError(
                     f"another enos command ({holder or 'unknown'}) is working on {self.path}",
                     "wait for it to finish, then run this command again",
                 )
-            (self.path / ".lock.cmd").write_text(f"enos {command} (pid {os.getpid()})\n")
+            atomic_write(self.path / ".lock.cmd", f"enos {command} (pid {os.getpid()})\n")
             yield
 
     # -- state ------------------------------------------------------------------------------
@@ -121,17 +133,38 @@ class Experiment:
     @property
     def state(self) -> dict[str, Any]:
         if self._state is None:
-            try:
-                self._state = json.loads(self.state_path.read_text())
-            except FileNotFoundError:
-                self._state = {"phases": {}}
-            except json.JSONDecodeError as exc:
-                raise EnosError(
-                    f"{self.state_path} is not valid JSON ({exc})",
-                    "restore it from a backup, or start a new experiment with 'enos up "
-                    "--force-deploy'",
-                ) from None
+            self._state = self._read_state()
         return self._state
+
+    def _read_state(self) -> dict[str, Any]:
+        """The state file, checked: a :class:`StateError` naming what is damaged."""
+        from enos.utils.fs import UnreadableFile, read_bounded
+
+        try:
+            text = read_bounded(self.state_path, MAX_STATE_BYTES, what="state file")
+        except UnreadableFile as exc:
+            if exc.message == "no such file" and not self.state_path.is_symlink():
+                return {"phases": {}}
+            raise StateError(self.state_path, exc.message) from None
+        try:
+            data = json.loads(text)
+        except ValueError as exc:  # JSONDecodeError, or a number of too many digits
+            raise StateError(self.state_path, f"not valid JSON ({exc})") from None
+        except RecursionError:
+            raise StateError(self.state_path, "nested too deeply to be a state file") from None
+        problem = state_problem(data)
+        if problem:
+            raise StateError(self.state_path, problem)
+        return data
+
+    def set_aside_state(self) -> Path:
+        """Move a damaged state file aside (``state.json.damaged``) and start from an empty
+        state; returns where the damaged file went."""
+        aside = self.state_path.with_name(STATE + ".damaged")
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(self.state_path, aside)
+        self._state = {"phases": {}}
+        return aside
 
     def save(self) -> None:
         atomic_write_json(self.state_path, self.state)
@@ -183,3 +216,120 @@ class Experiment:
     @property
     def keys_dir(self) -> Path:
         return self.path / "keys"
+
+
+# -- checking a state file read back ------------------------------------------------------------
+_HOST_TYPES: dict[str, tuple[type, ...]] = {
+    "alias": (str,), "address": (str,), "user": (str,), "keyfile": (str, type(None)),
+    "port": (int,), "roles": (list,), "groups": (list,), "interfaces": (dict,),
+    "addresses": (dict,), "extra": (dict,),
+}
+_NETWORK_TYPES: dict[str, tuple[type, ...]] = {
+    "roles": (list,), "cidr": (str,), "gateway": (str, type(None)), "dns": (str, list, type(None)),
+    "start": (str, type(None)), "end": (str, type(None)), "extra_ips": (list,), "extra": (dict,),
+}
+
+
+MAX_STATE_DEPTH = 100
+
+
+def _depth(data: Any) -> int:
+    """How deep mappings and lists nest in ``data`` (iteratively: no recursion)."""
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_STATE_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _fields(item: Any, where: str, types: dict[str, tuple[type, ...]],
+            required: tuple[str, ...]) -> str | None:
+    if not isinstance(item, dict):
+        return f"{where} is not a mapping"
+    for name in required:
+        if name not in item:
+            return f"{where} has no '{name}'"
+    for name, value in item.items():
+        if name not in types:
+            return f"{where} has an unknown key '{name}'"
+        if not isinstance(value, types[name]) or isinstance(value, bool):
+            return f"{where}.{name} has the wrong type ({type(value).__name__})"
+    return None
+
+
+def state_problem(data: Any) -> str | None:  # noqa: C901 - one check per key commands read
+    """What is wrong with the content of a state file, or None when its shape is right.
+
+    Checks what the commands read: the top level, ``phases``, ``resources`` (hosts, networks
+    with valid addresses). Other keys are a phase's own business.
+    """
+    import ipaddress
+
+    if not isinstance(data, dict):
+        return "the top level is not a mapping"
+    if _depth(data) > MAX_STATE_DEPTH:
+        return f"it nests more than {MAX_STATE_DEPTH} levels deep"
+    phases = data.get("phases", {})
+    if not isinstance(phases, dict):
+        return "'phases' is not a mapping"
+    for name, info in phases.items():
+        if not isinstance(info, dict):
+            return f"phases.{name} is not a mapping"
+    for key in ("config_file", "provider"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            return f"'{key}' is not a string"
+    if data.get("config") is not None and not isinstance(data["config"], dict):
+        return "'config' is not a mapping"
+    rsc = data.get("resources")
+    if rsc is None:
+        return None
+    if not isinstance(rsc, dict):
+        return "'resources' is not a mapping"
+    if not isinstance(rsc.get("hosts", []), list) or not isinstance(rsc.get("networks", []), list):
+        return "resources.hosts or resources.networks is not a list"
+    if not isinstance(rsc.get("provider_state", {}), dict):
+        return "resources.provider_state is not a mapping"
+    for i, host in enumerate(rsc.get("hosts", [])):
+        problem = _fields(host, f"resources.hosts.{i}", _HOST_TYPES, ("alias", "address"))
+        if problem:
+            return problem
+        for name in ("roles", "groups"):
+            if not all(isinstance(v, str) for v in host.get(name, [])):
+                return f"resources.hosts.{i}.{name} holds something else than names"
+        for name in ("interfaces", "addresses"):
+            if not all(isinstance(v, str) for v in host.get(name, {}).values()):
+                return f"resources.hosts.{i}.{name} holds something else than names"
+    for i, net in enumerate(rsc.get("networks", [])):
+        where = f"resources.networks.{i}"
+        problem = _fields(net, where, _NETWORK_TYPES, ("roles", "cidr"))
+        if problem:
+            return problem
+        dns = net.get("dns")
+        for name, values in (("roles", net["roles"]), ("extra_ips", net.get("extra_ips", [])),
+                             ("dns", dns if isinstance(dns, list) else [])):
+            if not all(isinstance(v, str) for v in values):
+                return f"{where}.{name} holds something else than names or addresses"
+        try:
+            ipaddress.ip_network(net["cidr"], strict=False)
+            for name in ("gateway", "start", "end"):
+                if net.get(name) is not None:
+                    ipaddress.ip_address(net[name])
+            for ip in net.get("extra_ips", []):
+                ipaddress.ip_address(ip)
+        except (ValueError, TypeError) as exc:
+            return f"{where}: {exc}"
+    try:
+        Resources.from_dict(rsc)
+    except (TypeError, ValueError, KeyError) as exc:
+        return f"resources cannot be read back: {exc}"
+    return None

@@ -73,6 +73,19 @@ class Network:
             out = [str(ipaddress.ip_address(i)) for i in range(first, last + 1)]
         return out + [ip for ip in self.extra_ips if ip not in out]
 
+    def pool_size(self) -> int:
+        """How many addresses :meth:`pool` holds, computed without listing them."""
+        size = 0
+        if self.start and self.end:
+            first = int(ipaddress.ip_address(self.start))
+            last = int(ipaddress.ip_address(self.end))
+            size = max(0, last - first + 1)
+            extra = [ip for ip in self.extra_ips
+                     if not first <= int(ipaddress.ip_address(ip)) <= last]
+        else:
+            extra = list(self.extra_ips)
+        return size + len(extra)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

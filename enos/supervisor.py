@@ -425,7 +425,17 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(request(root, "shutdown", []), indent=2))
         return 0
     if args.action == "up" and daemon_pid(root) is None:
-        start_daemon(root)
+        # Two clients at once (a rerun beside a killed command's) must not start two daemons.
+        import fcntl
+
+        root.mkdir(parents=True, exist_ok=True)
+        lock = os.open(root / "start.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if daemon_pid(root) is None:
+                start_daemon(root)
+        finally:
+            os.close(lock)
     status = request(root, args.action, args.names)
     print(json.dumps(status, indent=2))
     failed = [n for n, p in status.get("programs", {}).items() if p["state"] == "failed"]

@@ -37,7 +37,7 @@ def test_unknown_command_and_version(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     assert "enos, version" in run_enos("--version", cwd=tmp_path).stdout
     helped = run_enos("help", "frobnicate", cwd=tmp_path, check=False)
-    assert helped.returncode == 1 and "no such command" in helped.stderr
+    assert helped.returncode == 2 and "no such command" in helped.stderr
 
 
 def test_up_with_an_unbuilt_provider_says_so(tmp_path: Path) -> None:

@@ -124,7 +124,7 @@ def test_new_refuses_to_overwrite(tmp_path: Path) -> None:
     target = tmp_path / "reservation.yaml"
     target.write_text("mine\n")
     proc = enos("new", "-o", "reservation.yaml", cwd=tmp_path)
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert "exists" in proc.stderr and "--force" in proc.stderr
     assert target.read_text() == "mine\n"
     assert "Traceback" not in proc.stderr
@@ -171,7 +171,7 @@ def test_new_in_a_script_writes_the_file(tmp_path: Path) -> None:
 
 def test_new_unknown_provider(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_main(["new", "--provider", "vagrnt", "-o", "-"], capsys)
-    assert code == 1
+    assert code == 2
     assert "no sample for provider 'vagrnt'" in err and "did you mean 'vagrant'" in err
     assert out == ""
 
@@ -198,5 +198,5 @@ def test_new_twice_is_fine_when_unchanged(tmp_path: Path) -> None:
     assert again.returncode == 0 and "already" in again.stdout
     (tmp_path / "reservation.yaml").write_text(sample("local") + "# edited\n")
     edited = enos("new", cwd=tmp_path)
-    assert edited.returncode == 1 and "exists" in edited.stderr
+    assert edited.returncode == 2 and "exists" in edited.stderr
     assert (tmp_path / "reservation.yaml").read_text().endswith("# edited\n")

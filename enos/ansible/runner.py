@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -146,14 +147,18 @@ def run_playbook(
         p for p in (str(CALLBACKS), env.get("ANSIBLE_CALLBACK_PLUGINS", "")) if p
     )
     env["ANSIBLE_STDOUT_CALLBACK"] = "enos_progress"
-    env.setdefault("ANSIBLE_LOCAL_TEMP", str(Path(tempfile.gettempdir()) / "enos-ansible-tmp"))
     env["PYTHONUNBUFFERED"] = "1"
 
     log_dir = log_dir or Path(inventory).parent / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"ansible-{title.replace(' ', '_')}.log"
 
-    events_fd, events_path = tempfile.mkstemp(prefix="enos-events-", suffix=".jsonl")
+    # This run's scratch (Ansible's local temp, the events file) is in the log directory, not
+    # /tmp, and named after this process: what a killed enos leaves is removed by the next run.
+    _remove_stale_scratch(log_dir)
+    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH}{os.getpid()}-", dir=log_dir))
+    env.setdefault("ANSIBLE_LOCAL_TEMP", str(scratch / "ansible"))
+    events_fd, events_path = tempfile.mkstemp(prefix="events-", suffix=".jsonl", dir=scratch)
     os.close(events_fd)
     env["ENOS_EVENTS"] = events_path
     display = _Display(title, quiet)
@@ -162,28 +167,89 @@ def run_playbook(
     try:
         with open(log, "w") as logf, open(events_path) as events:
             proc = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, env=env,
-                                    stdin=subprocess.DEVNULL)
-            buf = ""
-            while True:
-                chunk = events.read()
-                if chunk:
-                    buf += chunk
-                    *lines, buf = buf.split("\n")
-                    for line in lines:
-                        if line.strip():
-                            _consume(json.loads(line), display, result)
-                elif proc.poll() is not None:
-                    break
-                else:
-                    time.sleep(0.05)
+                                    stdin=subprocess.DEVNULL,
+                                    preexec_fn=death_signal())  # noqa: PLW1509 (prctl only)
+            try:
+                _follow(proc, events, display, result)
+            except BaseException:
+                # Interrupted (Ctrl-C) or failed: ansible-playbook must not outlive enos.
+                _stop(proc)
+                raise
             result.returncode = proc.returncode
     finally:
         display.stop()
-        os.unlink(events_path)
+        shutil.rmtree(scratch, ignore_errors=True)
     result.seconds = time.monotonic() - start
     if check and (result.failures or result.returncode != 0):
         raise failure_error(result, title, retry_hint, describe)
     return result
+
+
+SCRATCH = ".run-"
+
+
+def _remove_stale_scratch(log_dir: Path) -> None:
+    """Remove the scratch directories of enos processes that are gone (killed)."""
+    for path in log_dir.glob(f"{SCRATCH}*"):
+        pid = path.name[len(SCRATCH):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:
+            continue
+
+
+def death_signal() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child get SIGTERM when enos dies, even by SIGKILL.
+
+    Everything is looked up before the fork: the child only calls prctl (no import, no lock).
+    None where prctl does not exist.
+    """
+    import ctypes
+    import signal
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    term = int(signal.SIGTERM)
+
+    def preexec() -> None:
+        prctl(1, term, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+    return preexec
+
+
+def _follow(proc: subprocess.Popen[bytes], events: Any, display: _Display,
+            result: RunResult) -> None:
+    """Consume the callback's events until ansible-playbook exits."""
+    buf = ""
+    while True:
+        chunk = events.read()
+        if chunk:
+            buf += chunk
+            *lines, buf = buf.split("\n")
+            for line in lines:
+                if line.strip():
+                    _consume(json.loads(line), display, result)
+        elif proc.poll() is not None:
+            break
+        else:
+            time.sleep(0.05)
+
+
+def _stop(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _consume(ev: dict[str, Any], display: _Display, result: RunResult) -> None:

@@ -47,6 +47,8 @@ _URL_CRED = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s'\"]+:)([^@\s/'\"]
 CONFIG_SUFFIXES = {".conf", ".ini", ".cnf", ".cfg", ".yaml", ".yml", ".json", ".env", ".j2",
                    ".config", ".properties", ".toml"}
 CONFIG_NAMES = {"admin-openrc", "openrc", "clouds.yaml", "passwords.yml", "enabled_plugins"}
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+_PEM_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY-----")
 MIN_SECRET = 6  # shorter values are not replaced literally (too many false hits)
 
 
@@ -93,11 +95,12 @@ class Redactor:
             text = path.read_text(errors="replace")
         except OSError:
             return
-        if path.name == "passwords.yml" or path.name == "clouds.yaml":
+        if path.name == "passwords.yml" or path.suffix in (".yaml", ".yml", ".json"):
+            # YAML and JSON files: the values of secret keys at any depth, on any line form.
             try:
                 self.add(_yaml_secrets(yaml.safe_load(text), all_values=path.name ==
                                        "passwords.yml"))
-            except yaml.YAMLError:
+            except (yaml.YAMLError, RecursionError):
                 pass
         for line in text.splitlines():
             m = _ASSIGN.match(line)
@@ -126,9 +129,20 @@ class Redactor:
         return line
 
     def stream(self, src: IO[bytes], dst: IO[bytes], config: bool) -> None:
-        """Copy text from ``src`` to ``dst``, redacted, line by line."""
+        """Copy text from ``src`` to ``dst``, redacted, line by line; the body of a PEM
+        private key block is left out whole."""
+        in_key = False
         for raw in src:
             text = raw.decode("utf-8", errors="surrogateescape")
+            if in_key:
+                if _PEM_END.search(text):
+                    in_key = False
+                    dst.write(raw)
+                continue
+            if _PEM_BEGIN.search(text):
+                in_key = True
+                dst.write(raw + f"{REDACTED}\n".encode())
+                continue
             dst.write(self.line(text, config).encode("utf-8", errors="surrogateescape"))
 
     def sqlite(self, source: Path, dest: Path, redact: bool = True) -> None:

@@ -34,6 +34,8 @@ RUN_FILE = "run.yml"
 TYPES = ("rally", "shaker")
 TYPE_KEYS = ("enabled", "args", "scenarios")
 SCENARIO_KEYS = ("name", "file", "enabled", "args", "plugin")
+# The most runs a workload may expand to (counted before any is built).
+MAX_RUNS = 10_000
 
 
 
@@ -86,15 +88,21 @@ class Workload:
 def load(directory: str | Path) -> Workload:
     """Read ``directory/run.yml`` and expand it; a :class:`ConfigError` on any mistake."""
     from enos.config.yamlio import parse
+    from enos.utils.fs import UnreadableFile, check_path_length, read_bounded
 
     directory = Path(directory)
     run_file = directory / RUN_FILE
+    try:
+        check_path_length(run_file)
+    except UnreadableFile as exc:
+        raise ConfigError(f"workload directory: {exc.message}", hint=exc.hint) from None
     if not directory.is_dir():
+        what = "is not a directory" if directory.exists() else "does not exist"
         raise ConfigError(
-            f"workload directory '{directory}' does not exist",
+            f"workload directory '{directory}' {what}",
             hint="pass the directory holding run.yml with --workload DIR (default: workload/)",
         )
-    if not run_file.is_file():
+    if not run_file.is_file() and not run_file.is_symlink() and not run_file.exists():
         present = sorted(p.name for p in directory.glob("*.y*ml"))
         raise ConfigError(
             f"no {RUN_FILE} in the workload directory {directory}",
@@ -103,9 +111,10 @@ def load(directory: str | Path) -> Workload:
             + (f"; the directory holds {', '.join(present)}" if present else ""),
         )
     try:
-        text = run_file.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read it: {exc}", source=str(run_file)) from None
+        text = read_bounded(run_file, what="run.yml")
+    except UnreadableFile as exc:
+        raise ConfigError(exc.message, source=str(run_file), line=exc.line,
+                          hint=exc.hint) from None
     doc = parse(text, str(run_file))
     return expand(doc.data, directory, lines=doc.lines)
 
@@ -191,8 +200,8 @@ def expand(  # noqa: C901 - one pass over run.yml's two levels, each check next 
             path: Path | None = None
             if kind == "rally":
                 path = directory / file
-                if not path.is_file():
-                    raise error(f"scenario '{name}': file '{file}' does not exist in the "
+                if not _is_file(path):
+                    raise error(f"scenario '{name}': file '{file}' is not a file in the "
                                 f"workload directory {directory}", f"{key}.file",
                                 hint=_file_hint(kind, directory, file))
             plugins = _plugins(scenario, key, directory, error)
@@ -206,6 +215,14 @@ def expand(  # noqa: C901 - one pass over run.yml's two levels, each check next 
                                 f"{key}.args.{arg}",
                                 hint=f"give '{arg}' a value, or remove it")
             merged = {**top_args, **local_args}
+            count = combinations(merged)
+            if len(workload.runs) + count > MAX_RUNS:
+                raise error(
+                    f"scenario '{name}' expands to {count} runs (the cartesian product of its "
+                    f"args), {len(workload.runs) + count} in all: more than {MAX_RUNS}",
+                    f"{key}.args" if local_args else (f"{kind}.args" if top_args else key),
+                    hint="give the arguments fewer values, or split the workload",
+                )
             for combination in cartesian(merged):
                 workload.runs.append(Run(
                     type=kind, scenario=name, file=file, path=path, args=combination,
@@ -214,6 +231,14 @@ def expand(  # noqa: C901 - one pass over run.yml's two levels, each check next 
             if path is not None:
                 workload.warnings += _template_warnings(path, name, merged)
     return workload
+
+
+def combinations(args: dict[str, Any]) -> int:
+    """How many runs :func:`cartesian` would make of ``args``, without making them."""
+    count = 1
+    for value in args.values():
+        count *= len(value) if isinstance(value, list) else 1
+    return count
 
 
 def cartesian(args: dict[str, Any]) -> list[dict[str, Any]]:
@@ -248,7 +273,7 @@ def _plugins(scenario: dict[str, Any], key: str, directory: Path, error: Any) ->
             raise error(f"'plugin' must be a path relative to the workload directory "
                         f"(got {item!r})", f"{key}.plugin")
         path = directory / item
-        if not path.exists():
+        if not (_is_file(path) or _is_dir(path)):
             raise error(f"plugin '{item}' does not exist in the workload directory {directory}",
                         f"{key}.plugin",
                         hint="put the plugin file (or a directory of plugins) in the workload "
@@ -274,8 +299,8 @@ def _unknown_keys(desc: dict[str, Any], known: tuple[str, ...], where: str, work
 def _file_hint(kind: str, directory: Path, wrong: str | None = None) -> str:
     if kind == "shaker":
         return "give the alias of a Shaker scenario, such as 'openstack/dense_l3_east_west'"
-    present = sorted(str(p.relative_to(directory)) for p in directory.rglob("*.y*ml")
-                     if p.name != RUN_FILE)
+    present = sorted(str(p.relative_to(directory)) for p in
+                     itertools.islice(directory.rglob("*.y*ml"), 200) if p.name != RUN_FILE)
     hint = "give the scenario file's path relative to the workload directory"
     if wrong:
         close = did_you_mean(wrong, present)
@@ -312,11 +337,13 @@ def required_arguments(path: Path) -> set[str]:
     import jinja2
     from jinja2 import meta
 
+    from enos.utils.fs import read_bounded
+
     try:
-        text = path.read_text()
+        text = read_bounded(path, what="scenario file")
         env = jinja2.Environment()
         ast = env.parse(text)
-    except (OSError, UnicodeDecodeError, jinja2.TemplateError):
+    except Exception:  # noqa: BLE001 (unreadable, not a template, too deep: Rally says why)
         return set()
     names = meta.find_undeclared_variables(ast) - set(dir(builtins)) - set(env.globals)
     out = set()
@@ -327,6 +354,20 @@ def required_arguments(path: Path) -> set[str]:
             continue
         out.add(name)
     return out
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long, a NUL byte
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def _kind(value: Any) -> str:

@@ -16,16 +16,29 @@ def command(opts: Options, hard: bool) -> None:
     The experiment directory and its results stay. Running it twice is fine.
     """
     from enos import providers, teardown
-    from enos.errors import EnosError
+    from enos.errors import EnosError, StateError
 
     exp = opts.experiment("destroy")
     with exp.locked("destroy"):
-        resources = exp.resources
+        fallback = None
+        try:
+            resources = exp.resources
+        except StateError as exc:
+            if not hard:
+                raise
+            # Release what can be found without the state: the provider of the configuration.
+            opts.say(f"warning: {exc.message}; moved aside as "
+                     f"{exp.set_aside_state().name}", fg="yellow")
+            resources = None
+            try:
+                fallback = opts.load_config().provider_type
+            except EnosError:
+                fallback = "local"
         stopped = teardown.run(exp, opts)
         if stopped:
             opts.say(f"stopped: {', '.join(stopped)}")
         if hard:
-            name = exp.state.get("provider")
+            name = exp.state.get("provider") or fallback
             if name:
                 provider = providers.load(name)
                 config = None

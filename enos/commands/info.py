@@ -22,7 +22,7 @@ def describe(exp: Any) -> dict[str, Any]:
         for role, hosts in sorted(resources.by_role().items()):
             rsc[role] = [h.to_dict() for h in hosts]
         groups = {g: [h.alias for h in hs] for g, hs in sorted(resources.by_group().items())}
-        networks = [dict(n.to_dict(), pool_size=len(n.pool())) for n in resources.networks]
+        networks = [dict(n.to_dict(), pool_size=n.pool_size()) for n in resources.networks]
     state = exp.state
     return {
         "resultdir": str(exp.path),

@@ -60,42 +60,108 @@ def command(options: Options, provider: str, output: str | None, force: bool) ->
     `enos validate` as written; edit it, then run `enos up`.
     """
     from enos.config import sample, sample_providers
-    from enos.errors import EnosError
+    from enos.errors import EnosError, UsageError
+    from enos.utils.fs import UnreadableFile
 
     known = sample_providers()
     if provider not in known:
         from enos.errors import did_you_mean
 
         hint = did_you_mean(provider, known) or f"providers: {', '.join(known)}"
-        raise EnosError(f"no sample for provider '{provider}'", hint)
+        raise UsageError(f"no sample for provider '{provider[:100]}'", hint)
     text = sample(provider)
 
     if output is None and _redirected_to_yaml_file():
         output = "-"
     if output == "-":
-        click.echo(text, nl=False)
+        try:
+            click.echo(text, nl=False)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise EnosError(f"cannot write the sample to the standard output: {exc.strerror}",
+                            "free some space, or write it elsewhere with -o FILE") from None
         if not options.quiet:
             click.echo("next: save this as reservation.yaml, edit it, then `enos up`",
                        err=True)
         return
 
     path = Path(output or options.config_file)
-    if not force and path.is_file() and path.read_text(encoding="utf-8") == text:
+    if not force and _same_text(path, text):
         options.say(f"{path} is already the {provider} sample: left as it is")
         flag = "" if path.absolute() == options.config_path else f"-f {path} "
         options.next_step(f"edit {path}, then `enos {flag}up`")
         return
     try:
-        with path.open("w" if force else "x", encoding="utf-8") as handle:
-            handle.write(text)
+        _write_new(path, text, force)
     except FileExistsError:
-        raise EnosError(
-            f"{path} exists: left as it is",
+        raise UsageError(
+            f"{str(path)[:200]} exists: left as it is",
             "pass --force to overwrite it, or -o FILE to write another file",
         ) from None
+    except UnreadableFile as exc:
+        raise UsageError(f"cannot write {str(path)[:100]}: {exc.message}", exc.hint) from None
     except OSError as exc:
-        raise EnosError(f"cannot write {path}: {exc.strerror}",
-                        "pass -o FILE to write it elsewhere") from None
+        import errno
+
+        # A full disk or a read-only one is the machine's state; a wrong path is the user's.
+        cls = EnosError if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT,
+                                         errno.EIO) else UsageError
+        raise cls(f"cannot write {str(path)[:200]}: {exc.strerror}",
+                  "pass -o FILE to write it elsewhere") from None
     options.say(f"wrote {path} (provider {provider})", fg="green")
     flag = "" if path.absolute() == options.config_path else f"-f {path} "
     options.next_step(f"edit {path}, check it with `enos {flag}validate`, then `enos {flag}up`")
+
+
+def _same_text(path: Path, text: str) -> bool:
+    """Whether ``path`` is a regular file holding ``text`` (read within bounds)."""
+    from enos.utils.fs import UnreadableFile, read_bounded
+
+    try:
+        return read_bounded(path) == text
+    except UnreadableFile:
+        return False
+
+
+def _write_new(path: Path, text: str, force: bool) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a full disk leaves no half file).
+
+    The text goes to a temporary file next to ``path`` first; it then replaces ``path``
+    (``force``) or is linked to it, which fails if ``path`` exists.
+    """
+    import contextlib
+    import os
+    import tempfile
+
+    from enos.utils.fs import check_path_length
+
+    check_path_length(path)
+    if not force and (path.exists() or path.is_symlink()):
+        raise FileExistsError(str(path))
+    if force and path.exists() and not path.is_file():
+        raise IsADirectoryError(21, "not a regular file", str(path))
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:200]}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644 & ~_umask())
+        if force:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

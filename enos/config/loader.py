@@ -73,29 +73,23 @@ def load_config(path: str | os.PathLike[str]) -> Config:
 
     Raises :class:`ConfigError` (file, line, key, hint) for anything wrong in it.
     """
-    path = Path(path).expanduser().absolute()
+    from enos.utils.fs import UnreadableFile, read_bounded
+
+    path = _user_path(path)
     source = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            "no such file", source=source,
-            hint="write a sample with `enos new`, or point to your file with `enos -f FILE`",
-        ) from None
-    except IsADirectoryError:
-        raise ConfigError("is a directory, not a file", source=source,
-                          hint="point to the reservation file with `-f FILE`") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not a text file: {exc.reason}", source=source,
-                          hint="save the file as UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read the file: {exc.strerror}", source=source) from None
+        text = read_bounded(path, what="reservation file")
+    except UnreadableFile as exc:
+        hint = exc.hint
+        if exc.message == "no such file":
+            hint = "write a sample with `enos new`, or point to your file with `enos -f FILE`"
+        raise ConfigError(exc.message, source=source, line=exc.line, hint=hint) from None
     return loads_config(text, path)
 
 
 def loads_config(text: str, path: str | os.PathLike[str]) -> Config:
     """Like :func:`load_config` for content already read; ``path`` locates relative paths."""
-    path = Path(path).expanduser().absolute()
+    path = _user_path(path)
     source = display_path(path)
     doc = parse(text, source)
     ck = Checker(source, doc.lines, doc.numbers)
@@ -144,8 +138,27 @@ def loads_config(text: str, path: str | os.PathLike[str]) -> Config:
         warnings=ck.warnings,
         parsed=parsed,
     )
-    provider.validate(config)
+    try:
+        provider.validate(config)
+    except ConfigError:
+        raise
+    except EnosError as exc:  # a provider's own check: still a mistake in the file
+        raise ConfigError(exc.message, hint=exc.hint) from None
     return config
+
+
+def _user_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` absolute, ``~`` expanded; a ConfigError for an unknown user or a path too long."""
+    from enos.utils.fs import UnreadableFile, check_path_length
+
+    try:
+        check_path_length(path)
+        return Path(path).expanduser().absolute()
+    except UnreadableFile as exc:
+        raise ConfigError(exc.message, source=str(path)[:80] + "...", hint=exc.hint) from None
+    except RuntimeError:  # ~user of no such user
+        raise ConfigError("no such user for '~' in the path", source=str(path),
+                          hint="write the path without '~USER'") from None
 
 
 def _string_keys(value: Any) -> Any:
@@ -245,11 +258,28 @@ def _kolla(data: dict[str, Any], ck: Checker) -> None:
 def _inventory(value: Any, cwd: Path, ck: Checker) -> Path | None:
     if value is None:
         return None
+    from enos.utils.fs import UnreadableFile, check_path_length
+
     text = ck.string(value, "inventory", "a path to an inventory file")
-    path = Path(text).expanduser()
+    try:
+        check_path_length(text)
+        path = Path(text).expanduser()
+    except UnreadableFile as exc:
+        raise ck.error("inventory", exc.message, exc.hint) from None
+    except RuntimeError:
+        user = text[1:].split("/", 1)[0]
+        raise ck.error("inventory", f"no user '{user}' on this machine for '~{user}'",
+                       "write the path without '~USER', or relative to the configuration "
+                       "file's directory") from None
     if not path.is_absolute():
         path = cwd / path
-    if path.is_file():
+    try:
+        check_path_length(path)
+        is_file = path.is_file()
+    except (UnreadableFile, OSError, ValueError) as exc:
+        raise ck.error("inventory", f"cannot use the inventory path: {exc}",
+                       "give a shorter path to an existing file") from None
+    if is_file:
         return path.resolve()
     if Path(text) == Path(DOCUMENTED_INVENTORY):
         ck.warn("inventory", f"no file {text} next to the configuration: the default "

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import re
 
+# The most groups one range may name: checked before anything is expanded.
+MAX_RANGE = 1000
+# The most groups a topology may have.
+MAX_GROUPS = 10_000
+_DIGITS = re.compile(r"^[0-9]+$", re.ASCII)
 _RANGE = re.compile(r"^(?P<name>.*)\[(?P<first>[^\]-]*)-(?P<last>[^\]]*)\]$")
 
 
@@ -44,13 +49,22 @@ def expand_group(name: str) -> list[str]:
         raise RangeError(f"group range '{name}' has no name before '['", _HINT)
     if is_range(prefix):
         raise RangeError(f"group range '{name}' has more than one '['", _HINT)
-    if not (first_text.isdigit() and last_text.isdigit()):
-        raise RangeError(f"group range '{name}' is not made of two integers", _HINT)
+    if not (_DIGITS.match(first_text) and _DIGITS.match(last_text)):
+        raise RangeError(f"group range '{name}' is not made of two integers (digits 0-9)",
+                         _HINT)
+    if max(len(first_text), len(last_text)) > 9:
+        raise RangeError(f"group range '{name}' has a bound of more than 9 digits",
+                         f"a range names at most {MAX_RANGE} groups")
     first, last = int(first_text), int(last_text)
     if first > last:
         raise RangeError(
             f"group range '{name}' is empty: {first} is greater than {last}",
             f"write {prefix}[{last}-{first}]",
+        )
+    if last - first + 1 > MAX_RANGE:
+        raise RangeError(
+            f"group range '{name}' names {last - first + 1} groups, more than {MAX_RANGE}",
+            f"a range names at most {MAX_RANGE} groups: narrow it",
         )
     width = len(first_text) if first_text.startswith("0") and len(first_text) > 1 else 0
     return [f"{prefix}{i:0{width}d}" for i in range(first, last + 1)]
@@ -60,9 +74,11 @@ def expand_groups(names: str | list[str]) -> list[str]:
     """Every group name of ``names`` (one name or range, or a list of them), in order."""
     if isinstance(names, str):
         names = [names]
-    out: list[str] = []
+    out: dict[str, None] = {}
     for name in names:
         for group in expand_group(name):
-            if group not in out:
-                out.append(group)
-    return out
+            out[group] = None
+        if len(out) > MAX_GROUPS:
+            raise RangeError(f"the groups '{names[0]}'... name more than {MAX_GROUPS} groups",
+                             f"name at most {MAX_GROUPS} groups")
+    return list(out)

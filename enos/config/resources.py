@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from enos.config.checks import Checker, join, type_name
-from enos.config.ranges import RangeError, expand_group
+from enos.config.ranges import MAX_GROUPS, RangeError, expand_group
 from enos.config.spec import MachineSpec
 from enos.model import BASE_ROLES, NETWORK_INTERFACE, NEUTRON_EXTERNAL_INTERFACE
 
@@ -157,6 +157,9 @@ def _topology(
             expanded = expand_group(name)
         except RangeError as exc:
             raise ck.error(gkey, str(exc), exc.hint) from None
+        if len(origin) + len(expanded) > MAX_GROUPS:
+            raise ck.error(gkey, f"the topology has more than {MAX_GROUPS} groups",
+                           f"describe at most {MAX_GROUPS} groups")
         for group in expanded:
             if group in origin:
                 by = f"'{origin[group]}'" + (f" and '{name}'" if origin[group] != name else "")
@@ -313,6 +316,11 @@ def network(value: Any, key: str, ck: Checker, default_roles: list[str] | None =
         if net.get(name) is not None:
             addresses[name] = _address(net[name], join(key, name), ck)
             out[name] = str(addresses[name])
+    if ("start" in addresses and "end" in addresses
+            and addresses["start"].version != addresses["end"].version):
+        raise ck.error(join(key, "end"), f"the pool starts with an IPv{addresses['start'].version}"
+                       f" address and ends with an IPv{addresses['end'].version} one",
+                       "give start and end of the same IP version, in the cidr")
     if "start" in addresses and "end" in addresses and addresses["start"] > addresses["end"]:
         raise ck.error(join(key, "end"), f"the pool ends ({out['end']}) before it starts "
                        f"({out['start']})", "swap start and end")
@@ -421,9 +429,15 @@ def _host(value: Any, key: str, user: str, cwd: Path, ck: Checker) -> dict[str, 
     keyfile = None
     if host.get("keyfile") is not None:
         kkey = join(key, "keyfile")
-        path = Path(ck.string(host["keyfile"], kkey, "a path to a private key")).expanduser()
-        path = path if path.is_absolute() else cwd / path
-        if not path.exists():
+        text = ck.string(host["keyfile"], kkey, "a path to a private key")
+        try:
+            path = Path(text).expanduser()
+            path = path if path.is_absolute() else cwd / path
+            exists = len(str(path)) < 4000 and path.exists()
+        except (RuntimeError, OSError) as exc:
+            raise ck.error(kkey, f"cannot use the key path: {exc}",
+                           "write the path without '~USER', and shorter") from None
+        if not exists:
             ck.warn(kkey, f"no key file at {path} (yet)")
         keyfile = str(path)
     return {

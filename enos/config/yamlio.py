@@ -88,18 +88,54 @@ def join(path: str, key: object) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
+# Bounds on what a YAML file may ask the reader to build. Real files nest a few levels and
+# use a handful of aliases; past these a file is a mistake or an attack (alias bombs).
+MAX_DEPTH = 64  # nesting of mappings and lists, aliases followed
+MAX_ALIASES = 1000  # alias uses (*name) in one file
+MAX_VALUES = 100_000  # values in the document once every alias is expanded
+MAX_NUMBER_DIGITS = 100
+# Tags that make something JSON cannot hold (or that nothing in enos reads).
+_REFUSED_TAGS = {
+    "tag:yaml.org,2002:set": "a set",
+    "tag:yaml.org,2002:omap": "an ordered mapping",
+    "tag:yaml.org,2002:pairs": "a list of pairs",
+    "tag:yaml.org,2002:binary": "binary data",
+    "tag:yaml.org,2002:timestamp": "a timestamp",
+}
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+# What YAML refuses in a file (C0 controls but tab/newline/CR, DEL, C1 but NEL, surrogates).
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]"
+)
+
+
 def parse(text: str, source: str) -> Document:
-    """Parse ``text``; a :class:`ConfigError` with the parser's line and problem otherwise."""
+    """Parse ``text``; a :class:`ConfigError` with the parser's line and problem otherwise.
+
+    The text is checked before anything is built: no control character, nesting at most
+    :data:`MAX_DEPTH`, at most :data:`MAX_ALIASES` aliases, no alias to itself, at most
+    :data:`MAX_VALUES` values once aliases are expanded, no key given twice in a mapping.
+    """
+    _check_characters(text, source)
+    _check_events(text, source)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_graph(node, source)
+            _check_duplicates(node, "", source, set())
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
-        raise _yaml_error(exc, source) from None
+        raise _yaml_error(exc, source, text) from None
     except yaml.YAMLError as exc:
         raise ConfigError(
             f"not valid YAML: {exc}", source=source, hint="fix the YAML syntax"
         ) from None
+    except (ValueError, TypeError, OverflowError, AttributeError) as exc:
+        # A value the constructors choke on (an explicit tag on text that does not fit it).
+        raise ConfigError(f"a value cannot be read: {exc}", source=source,
+                          hint="remove the explicit tag (!!int, !!float...) or fix the value"
+                          ) from None
     finally:
         loader.dispose()
     doc = Document(data)
@@ -108,9 +144,191 @@ def parse(text: str, source: str) -> Document:
     return doc
 
 
-def _yaml_error(exc: yaml.MarkedYAMLError, source: str) -> ConfigError:
+def _check_characters(text: str, source: str) -> None:
+    bad = _NON_PRINTABLE.search(text)
+    if bad is None:
+        return
+    line = text.count("\n", 0, bad.start()) + 1
+    column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+    char = bad.group()
+    raise ConfigError(
+        f"control character U+{ord(char):04X} at column {column}: YAML does not allow it in a "
+        "file", source=source, line=line,
+        hint="remove it; inside a double-quoted string write it as an escape "
+        f"(\"\\x{ord(char) & 0xFF:02x}\")" if ord(char) < 0x100 else "remove it",
+    )
+
+
+def _check_events(text: str, source: str) -> None:
+    """Nesting depth and alias count, from the parser's events, before any node is built.
+
+    The composer recurses once per level (the C one crashes the process past some thousands of
+    levels); the event parser does not.
+    """
+    loader = _Loader(text)
+    depth = 0
+    aliases = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise ConfigError(
+                        f"mappings and lists nest more than {MAX_DEPTH} levels deep",
+                        source=source, line=event.start_mark.line + 1 if event.start_mark else None,
+                        hint="a reservation file nests a few levels: check the brackets and "
+                        "the indentation",
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > MAX_ALIASES:
+                    raise ConfigError(
+                        f"more than {MAX_ALIASES} aliases (*name)", source=source,
+                        line=event.start_mark.line + 1 if event.start_mark else None,
+                        hint="write the values out, or use fewer anchors and aliases",
+                    )
+    except yaml.MarkedYAMLError as exc:
+        raise _yaml_error(exc, source, text) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(
+            f"not valid YAML: {exc}", source=source, hint="fix the YAML syntax"
+        ) from None
+    finally:
+        loader.dispose()
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_graph(root: yaml.Node, source: str) -> None:
+    """Refuse an alias to a node that contains it, and documents whose aliases expand to more
+    than :data:`MAX_VALUES` values or :data:`MAX_DEPTH` levels. Iterative: no recursion."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    open_: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        ident = id(node)
+        if finished:
+            open_.discard(ident)
+            children = _children(node)
+            size[ident] = 1 + sum(size[id(c)] for c in children)
+            depth[ident] = 1 + max((depth[id(c)] for c in children), default=0)
+            line = node.start_mark.line + 1
+            if size[ident] > MAX_VALUES:
+                raise ConfigError(
+                    f"the aliases of this value expand to {size[ident]} values (more than "
+                    f"{MAX_VALUES})", source=source, line=line,
+                    hint="an alias copies its anchor's whole value: use fewer nested aliases",
+                )
+            if depth[ident] > MAX_DEPTH:
+                raise ConfigError(
+                    f"with its aliases expanded, this value nests more than {MAX_DEPTH} levels",
+                    source=source, line=line, hint="use fewer nested aliases",
+                )
+            continue
+        if ident in size:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            _check_scalar(node, source)
+            size[ident], depth[ident] = 1, 0
+            continue
+        open_.add(ident)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in open_:
+                raise ConfigError(
+                    "an alias refers to a value that contains it (a value cannot hold itself)",
+                    source=source, line=node.start_mark.line + 1,
+                    hint="the alias (*name) must point to an anchor (&name) defined outside "
+                    "the value it is in",
+                )
+            if id(child) not in size:
+                stack.append((child, False))
+
+
+def _check_scalar(node: yaml.ScalarNode, source: str) -> None:
+    line = node.start_mark.line + 1
+    if node.tag in _REFUSED_TAGS:
+        raise ConfigError(f"{_REFUSED_TAGS[node.tag]} ({node.tag.rsplit(':', 1)[1]}) is not "
+                          "a value enos reads", source=source, line=line,
+                          hint="write it as a string, a number, a list or a mapping")
+    if node.tag in (_INT_TAG, _FLOAT_TAG) and len(node.value) > MAX_NUMBER_DIGITS:
+        raise ConfigError(f"a number of {len(node.value)} characters", source=source,
+                          line=line, hint="write a smaller number, or quote it if it is text")
+    pattern = {_INT_TAG: _INT, _FLOAT_TAG: _FLOAT}.get(node.tag)
+    if (pattern is not None and not pattern.match(node.value.replace("_", "") or "_")
+            and not (node.tag == _FLOAT_TAG and _INT.match(node.value))):
+        raise ConfigError(f"'{node.value[:40]}' is tagged as a number but is not one",
+                          source=source, line=line,
+                          hint="remove the !!int or !!float tag, or write a number")
+
+
+def _check_duplicates(node: yaml.Node, path: str, source: str, seen: set[int]) -> None:
+    """A key given twice in one mapping is an error (YAML would silently keep the last)."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if node.tag in _REFUSED_TAGS:
+        raise ConfigError(f"{_REFUSED_TAGS[node.tag]} ({node.tag.rsplit(':', 1)[1]}) is not "
+                          "a value enos reads", source=source,
+                          line=node.start_mark.line + 1, key=path or None,
+                          hint="write it as a string, a number, a list or a mapping")
+    if isinstance(node, yaml.MappingNode):
+        first: dict[tuple[str, str], int] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE_TAG:
+                ident = (key_node.tag, key_node.value)
+                line = key_node.start_mark.line + 1
+                if ident in first:
+                    key = join(path, key_node.value)
+                    raise ConfigError(
+                        f"key '{key_node.value}' is given twice, on lines {first[ident]} and "
+                        f"{line}", source=source, line=line, key=key,
+                        hint="keep one of them (YAML would silently use the last one)",
+                    )
+                first[ident] = line
+                child = join(path, key_node.value)
+            else:
+                child = join(path, "?")
+            _check_duplicates(value_node, child, source, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _check_duplicates(item, join(path, index), source, seen)
+
+
+def _tab_at(text: str, mark: Any) -> int | None:
+    """The 1-based line, ``mark``'s or the one before, indented with a tab, if any."""
+    lines = text.splitlines()
+    for number in (mark.line, mark.line - 1):
+        if 0 <= number < len(lines):
+            line = lines[number]
+            indent = line[:len(line) - len(line.lstrip(" \t"))]
+            if "\t" in indent or (number == mark.line and line[mark.column:mark.column + 1]
+                                    == "\t"):
+                return number + 1
+    return None
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, source: str, text: str = "") -> ConfigError:
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or "syntax error"
+    tab_line = _tab_at(text, mark) if mark is not None and text else None
+    if tab_line is not None:
+        return ConfigError(
+            "a tab is used for indentation: YAML indents with spaces only",
+            source=source, line=tab_line,
+            hint="replace the tabs with spaces",
+        )
     message = f"not valid YAML: {problem}"
     if exc.context:
         message += f" ({exc.context}"

@@ -116,13 +116,24 @@ def _constraint(value: Any, key: str, groups: list[str], ck: Checker) -> dict[st
     return out
 
 
+_known_cache: list[tuple[list[str], frozenset[str]]] = []
+
+
+def _known_groups(groups: list[str]) -> frozenset[str]:
+    """``groups`` as a set, built once per list (a file may hold thousands of constraints)."""
+    if not _known_cache or _known_cache[0][0] is not groups:
+        _known_cache[:] = [(groups, frozenset(groups))]
+    return _known_cache[0][1]
+
+
 def _groups_of(name: str, key: str, groups: list[str], ck: Checker) -> list[str]:
     try:
         names = expand_group(name)
     except RangeError as exc:
         raise ck.error(key, str(exc), exc.hint) from None
+    known = _known_groups(groups)
     for group in names:
-        if group not in groups:
+        if group not in known:
             if not groups:
                 hint = ("network constraints apply between topology groups: describe the "
                         "machines under `topology:` instead of `resources:`")

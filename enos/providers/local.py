@@ -329,10 +329,13 @@ def _supervisor_dir(env: Experiment) -> Path:
 
 def _supervisor(env: Experiment, action: str) -> dict[str, Any]:
     from enos import supervisor
+    from enos.ansible.runner import death_signal
 
+    # The client dies with enos: killed enos must not leave one to start sshds after a destroy.
     proc = subprocess.run(
         [sys.executable, supervisor.__file__, "--dir", str(_supervisor_dir(env)), action],
         capture_output=True, text=True, check=False,
+        preexec_fn=death_signal(),
     )
     if proc.returncode not in (0, 3):
         raise EnosError(f"the supervisor of {env.path.name}'s hosts failed: "
