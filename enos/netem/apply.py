@@ -27,7 +27,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from enos.ansible.runner import RunResult, run_playbook
+from enos.ansible.runner import RunResult, failure_error, run_playbook
 from enos.errors import EnosError
 from enos.netem.constraints import USERSPACE
 from enos.netem.plan import NONE, HostPlan
@@ -164,14 +164,6 @@ def _run(exp: Experiment, out: Output, directory: Path, title: str, *, rate_only
     lacking = [f for f in failures if f.task == CHECK_TASK]
     if lacking:
         raise _lacking_error(lacking[0].msg, plans, rate_only)
-    lines = []
-    for f in failures[:20]:
-        what = "unreachable" if f.status == "unreachable" else f"failed at '{f.task}'"
-        lines.append(f"  {f.host}: {what}: {' '.join(f.msg.split())[:400]}")
-    if len(failures) > 20:
-        lines.append(f"  ... and {len(failures) - 20} more")
-    if not failures:
-        lines.append(f"  ansible-playbook exited with code {result.returncode}")
     probing = failures and all(f.task in CHECK_TASKS for f in failures)
     if probing:
         hint = "nothing was changed on any host"
@@ -180,11 +172,7 @@ def _run(exp: Experiment, out: Output, directory: Path, title: str, *, rate_only
                      "it), or run 'enos tc --rate-only' to enforce the rates alone")
     else:
         hint = retry
-    hosts = sorted({f.host for f in failures})
-    head = f"{title}: {len(hosts)} host(s) failed ({', '.join(hosts[:10])})" if hosts else \
-        f"{title} failed"
-    raise EnosError(head + ":\n" + "\n".join(lines),
-                    f"{hint}; Ansible's full output is in {result.log}")
+    raise failure_error(result, title, hint)
 
 
 def enforce(exp: Experiment, out: Output, plans: list[HostPlan], *,
