@@ -235,6 +235,9 @@ def _advanced(value: Any, ck: Checker) -> list[MachineSpec]:
         number = ck.count(entry[count_key], join(ikey, count_key)) if count_key in entry else 1
         label_key = next((k for k in _LABEL_KEYS if k in entry), None)
         label = ck.string(entry[label_key], join(ikey, label_key)) if label_key else None
+        for other in _LABEL_KEYS:  # a second label key (cluster and flavour) is a name too
+            if other in entry and other != label_key:
+                ck.string(entry[other], join(ikey, other), "a name")
         if "flavour_desc" in entry:
             _flavour_desc(entry["flavour_desc"], join(ikey, "flavour_desc"), ck)
         networks = _machine_networks(entry, ikey, ids, network_roles, ck)
