@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from enos import events
 from enos.ansible.runner import RunResult, run_playbook
 from enos.errors import EnosError
 from enos.netem.plan import HostPlan
@@ -130,17 +132,27 @@ def _run(exp: Experiment, opts: Output, directory: Path, title: str, *, rate_onl
 def enforce(exp: Experiment, opts: Output, plans: list[HostPlan], *,
             rate_only: bool) -> RunResult:
     """Probe every host, then replace its rules (one Ansible run)."""
+    start = time.monotonic()
     directory = write_plans(exp, plans, rate_only=rate_only)
-    return _run(exp, opts, directory, "tc", rate_only=rate_only, plans=plans,
-                retry="some hosts may hold their new rules and others not: fix the host, then "
-                      "run 'enos tc' again (it replaces the rules) or 'enos tc --reset'")
+    result = _run(exp, opts, directory, "tc", rate_only=rate_only, plans=plans,
+                  retry="some hosts may hold their new rules and others not: fix the host, "
+                        "then run 'enos tc' again (it replaces the rules) or 'enos tc --reset'")
+    events.record(exp, "tc", "apply", rate_only=rate_only,
+                  hosts=len([p for p in plans if p.classes]),
+                  rules=sum(p.rule_count() for p in plans),
+                  seconds=round(time.monotonic() - start, 3))
+    return result
 
 
 def remove(exp: Experiment, opts: Output, plans: list[HostPlan]) -> RunResult:
     """Remove enos's rules from every interface the hosts have."""
+    start = time.monotonic()
     directory = write_plans(exp, plans, rate_only=True, reset=True)
-    return _run(exp, opts, directory, "tc reset", rate_only=True, tags=["apply"], plans=plans,
-                retry="fix the host, then run 'enos tc --reset' again")
+    result = _run(exp, opts, directory, "tc reset", rate_only=True, tags=["apply"],
+                  plans=plans, retry="fix the host, then run 'enos tc --reset' again")
+    events.record(exp, "tc", "reset", hosts=len(plans),
+                  seconds=round(time.monotonic() - start, 3))
+    return result
 
 
 def stop(exp: Experiment, opts: Output) -> list[str]:
