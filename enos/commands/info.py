@@ -35,6 +35,8 @@ def describe(exp: Any) -> dict[str, Any]:
         "inventory": str(exp.inventory_path) if exp.inventory_path.exists() else None,
         "config": state.get("config", {}),
         "services": services.info(exp),
+        # The monitoring service's info has a key of its own (Prometheus' URL, its targets).
+        "monitoring": services.info(exp).get("monitoring"),
     }
 
 
@@ -80,3 +82,9 @@ def command(opts: Options, out: str) -> None:
                    f"free pool {net['start']}..{net['end']}")
     if data["inventory"]:
         click.echo(f"inventory:  {data['inventory']}")
+    if data["monitoring"]:
+        mon = data["monitoring"]
+        click.echo(f"prometheus: {mon['prometheus']} (every {mon['scrape_interval']})")
+        for t in mon["targets"]:
+            where = f" on {t['host']}" if t.get("host") else ""
+            click.echo(f"  {t['job']:<12} {t['target']}{where}")
