@@ -34,7 +34,7 @@ def programs(exp: Path) -> dict[str, int]:
             status = json.loads((sup / "status.json").read_text())
         except (OSError, ValueError):
             continue
-        out[f"supervisor@{host['alias']}"] = int(status["pid"])
+        out[f"supervisor@{host['alias']}"] = -int(status["pid"])  # itself, not its tree
         for name, prog in status["programs"].items():
             if prog.get("pid"):
                 out[f"{name}@{host['alias']}"] = int(prog["pid"])
@@ -103,7 +103,7 @@ def main() -> None:
     rss: dict[str, list[float]] = {n: [] for n in progs}
     pss: dict[str, list[float]] = {n: [] for n in progs}
     for _ in range(args.windows):
-        trees = {n: tree(p) for n, p in progs.items()}
+        trees = {n: tree(p) if p > 0 else [-p] for n, p in progs.items()}
         before = {n: cpu_seconds(t) for n, t in trees.items()}
         start = time.monotonic()
         time.sleep(args.seconds)

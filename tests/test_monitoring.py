@@ -133,7 +133,8 @@ def test_real_testbed_runs_exporters_on_every_host_and_honours_the_collector() -
         "/xp/hosts/network-1/monitoring/etc/prometheus.yml"]["content"])
     assert prom["global"]["scrape_interval"] == "2s"
     slow = {j["job_name"]: j["scrape_interval"] for j in prom["scrape_configs"]}
-    assert slow["mysqld"] == "5s" and slow["rabbitmq"] == "5s" and slow["probe-tcp"] == "2s"
+    assert slow["mysqld"] == slow["rabbitmq"] == slow["process"] == "5s"
+    assert slow["probe-tcp"] == slow["probe-http"] == slow["node"] == "2s"
 
 
 def test_a_collector_no_host_matches_is_refused() -> None:

@@ -4,8 +4,8 @@
 
     enable_monitoring: true        # enos os deploys the monitoring service after OpenStack
     monitoring:
-      scrape_interval: 1s          # every exporter and probe (a Prometheus duration)
-      slow_scrape_interval: 5s     # slow-changing exporters: MariaDB, RabbitMQ, Prometheus
+      scrape_interval: 1s          # probes and node-exporter (a Prometheus duration)
+      slow_scrape_interval: 5s     # process-exporter, MariaDB, RabbitMQ, Prometheus, blackbox
       retention: 15d               # how long Prometheus keeps samples
       collector: monitor           # the host (alias) or role that runs Prometheus; default:
                                    # hosts of role monitor or monitoring, else the first control
