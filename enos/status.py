@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 # What a log line that reports an error looks like (oslo.log, Go's logfmt, RabbitMQ, MariaDB).
 ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL|FATAL|Traceback|level=error|\[error\]|"
-                        r"\[ERROR\])", re.IGNORECASE)
+                        r"\[ERROR\])")
 TAIL_BYTES = 256 * 1024
 
 

@@ -86,5 +86,6 @@ def command(opts: Options, out: str) -> None:
         mon = data["monitoring"]
         click.echo(f"prometheus: {mon['prometheus']} (every {mon['scrape_interval']})")
         for t in mon["targets"]:
-            where = f" on {t['host']}" if t.get("host") else ""
+            host = t.get("host") or t.get("exporter_host")
+            where = f" on {host}" if host else ""
             click.echo(f"  {t['job']:<12} {t['target']}{where}")

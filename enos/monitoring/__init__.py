@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -190,7 +191,12 @@ def snapshot(exp: Experiment, plan: dict[str, Any]) -> Path | None:
     data = api(plan["prometheus"], "/api/v1/admin/tsdb/snapshot", method="POST", timeout=120)
     root = Path(plan["hosts"][plan["collector"]]["root"])
     path = root / "data" / "snapshots" / str(data["name"])
-    return path if path.is_dir() else None
+    if not path.is_dir():
+        return None
+    for old in path.parent.iterdir():  # the previous backups' snapshots are archived already
+        if old != path and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+    return path
 
 
 # -- Grafana ---------------------------------------------------------------------------------

@@ -65,13 +65,13 @@ class MonitoringService(Service):
         from enos.backup import archive
         from enos.backup.archive import ArchiveSpec, Member
 
+        plan = monitoring.saved_plan(exp)
+        if plan is None:  # never monitored (events.jsonl is in the experiment's archive)
+            return []
         spec = ArchiveSpec("monitoring.tar.gz", "monitoring")
         journal = events.path_of(exp)
         if journal.is_file():
             spec.members.append(Member("events.jsonl", journal, archive.TEXT))
-        plan = monitoring.saved_plan(exp)
-        if plan is None:
-            return [spec]
         monitoring.write_grafana(exp, plan["prometheus"])
         spec.members += archive.tree(monitoring.mon_dir(exp) / "grafana", "grafana",
                                      with_secrets=with_secrets)
