@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from enos.errors import EnosError
-from enos.utils.fs import atomic_write_json, write_private
+from enos.utils.fs import atomic_write, atomic_write_json, write_private
 
 if TYPE_CHECKING:
     from enos.config.spec import Config
@@ -172,20 +172,6 @@ def api(url: str, path: str, *, method: str = "GET", timeout: float = 10) -> Any
     return body.get("data")
 
 
-def targets(url: str) -> list[dict[str, Any]]:
-    """Prometheus' active targets: job, labels, health, last error."""
-    data = api(url, "/api/v1/targets?state=active")
-    out = []
-    for t in data.get("activeTargets", []):
-        labels = t.get("labels") or {}
-        out.append({"job": labels.get("job"), "instance": labels.get("instance"),
-                    "host": labels.get("host") or labels.get("exporter_host"),
-                    "service": labels.get("service"), "health": t.get("health"),
-                    "last_error": t.get("lastError") or None,
-                    "scrape_url": t.get("scrapeUrl")})
-    return out
-
-
 def snapshot(exp: Experiment, plan: dict[str, Any]) -> Path | None:
     """A TSDB snapshot (admin API) of the collector; its directory when it is on this machine."""
     data = api(plan["prometheus"], "/api/v1/admin/tsdb/snapshot", method="POST", timeout=120)
@@ -208,8 +194,6 @@ def write_grafana(exp: Experiment, prometheus: str) -> None:
     target = mon_dir(exp) / "grafana"
     datasource = (FILES / "grafana-datasource.yaml").read_text().replace("@PROMETHEUS@",
                                                                          prometheus)
-    from enos.utils.fs import atomic_write
-
     atomic_write(target / "datasource.yaml", datasource)
     atomic_write(target / "dashboard.json", (FILES / "grafana-dashboard.json").read_text())
     atomic_write_json(target / "annotations.json", events.grafana_annotations(events.read(exp)))

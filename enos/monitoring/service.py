@@ -64,6 +64,7 @@ class MonitoringService(Service):
         from enos import events, monitoring
         from enos.backup import archive
         from enos.backup.archive import ArchiveSpec, Member
+        from enos.errors import EnosError
 
         plan = monitoring.saved_plan(exp)
         if plan is None:  # never monitored (events.jsonl is in the experiment's archive)
@@ -76,10 +77,17 @@ class MonitoringService(Service):
         spec.members += archive.tree(monitoring.mon_dir(exp) / "grafana", "grafana",
                                      with_secrets=with_secrets)
         if exp.phase_done("monitor"):
-            snap = monitoring.snapshot(exp, plan)
+            try:
+                snap = monitoring.snapshot(exp, plan)
+            except EnosError as exc:  # the rest of the backup is still worth writing
+                spec.notes.append(f"no TSDB snapshot: {exc.message}")
+                snap = None
             if snap is not None:
                 spec.members += archive.tree(snap, "prometheus-snapshot",
                                              with_secrets=with_secrets)
+            elif not spec.notes:
+                spec.notes.append("the TSDB snapshot stays on the collector host "
+                                  f"{plan['collector']} (data/snapshots/)")
         return [spec]
 
     def info(self, exp: Experiment) -> dict[str, Any] | None:
