@@ -15,6 +15,7 @@ testbed), else over SSH.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -193,31 +194,40 @@ def rows(hosts: list[Host], sup_of: Callable[[Host], Path], owner: str, *,
 def follow(path: Path, lines: int, *, forever: bool, echo: Callable[[str], None],
            poll: float = 0.25) -> None:
     """Print the last ``lines`` lines of a log; with ``forever``, then what is appended to it
-    (reopened when it is replaced or truncated) until interrupted."""
-    text = tail_text(path)
-    for line in text.splitlines()[-lines:] if lines > 0 else []:
-        echo(line)
-    if not forever:
-        return
-    for chunk in _appended(path, poll):
-        echo(chunk)
-
-
-def _appended(path: Path, poll: float) -> Iterator[str]:
-    handle = None
-    inode, position, pending = None, 0, ""
+    (from where the tail ended: no line is lost or shown twice; reopened when the file is
+    replaced or truncated) until interrupted."""
     try:
-        position = path.stat().st_size
-        inode = path.stat().st_ino
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    text = ""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(max(0, size - TAIL_BYTES))
+            text = handle.read(size - handle.tell()).decode(errors="replace")
     except OSError:
         pass
+    for line in text.splitlines()[-lines:] if lines > 0 else []:
+        echo(line)
+    if forever:
+        for line in appended(path, size, poll):
+            echo(line)
+
+
+def appended(path: Path, position: int, poll: float = 0.25) -> Iterator[str]:
+    """The lines appended to ``path`` after byte ``position``, forever."""
+    handle = None
+    inode: int | None = None
+    pending = ""
+    with contextlib.suppress(OSError):
+        inode = path.stat().st_ino
     while True:
         try:
             st = path.stat()
         except OSError:
             time.sleep(poll)
             continue
-        if st.st_ino != inode or st.st_size < position:
+        if st.st_ino != inode or st.st_size < position:  # replaced or truncated
             if handle:
                 handle.close()
             handle, inode, position = None, st.st_ino, 0

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -200,21 +201,24 @@ def test_logs_follow_shows_a_line_written_after_it_started(cloud: Cloud) -> None
     row = next(r for r in rows if r["host"] == compute and
                r["service"].startswith("nova-compute"))
     log = Path(row["log"])
-    proc = subprocess.Popen([ENOS, "logs", row["service"], "--host", compute, "-n", "0",
+    proc = subprocess.Popen([ENOS, "logs", row["service"], "--host", compute, "-n", "1",
                              "-f"], cwd=cloud.path, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    seen: list[str] = []
+    reader = threading.Thread(target=lambda: seen.extend(proc.stdout or []), daemon=True)
+    reader.start()
     try:
-        time.sleep(1.5)
+        deadline = time.monotonic() + 60
+        while not seen:  # the last line is printed: it follows from there on
+            assert time.monotonic() < deadline and proc.poll() is None, "enos logs -f is mute"
+            time.sleep(0.2)
         marker = f"enos-test-marker-{time.time_ns()}"
         with log.open("a") as handle:
             handle.write(marker + "\n")
         deadline = time.monotonic() + 20
-        assert proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if marker in line:
-                break
-        else:
-            pytest.fail("the line appended to the log was not shown")
+        while not any(marker in line for line in seen):
+            assert time.monotonic() < deadline, f"the appended line was not shown: {seen}"
+            time.sleep(0.2)
     finally:
         proc.terminate()
         proc.wait(10)

@@ -69,5 +69,5 @@ def test_follow_prints_the_tail_then_appended_lines(tmp_path: Path) -> None:
             handle.write("ve\n")
 
     threading.Thread(target=writer, daemon=True).start()
-    lines = status._appended(log, 0.05)
+    lines = status.appended(log, log.stat().st_size, 0.05)
     assert [next(lines), next(lines)] == ["four", "five"]
