@@ -24,6 +24,7 @@ def describe(exp: Any) -> dict[str, Any]:
         groups = {g: [h.alias for h in hs] for g, hs in sorted(resources.by_group().items())}
         networks = [dict(n.to_dict(), pool_size=len(n.pool())) for n in resources.networks]
     state = exp.state
+    service_info = services.info(exp)
     return {
         "resultdir": str(exp.path),
         "config_file": state.get("config_file"),
@@ -34,9 +35,9 @@ def describe(exp: Any) -> dict[str, Any]:
         "networks": networks,
         "inventory": str(exp.inventory_path) if exp.inventory_path.exists() else None,
         "config": state.get("config", {}),
-        "services": services.info(exp),
+        "services": service_info,
         # The monitoring service's info has a key of its own (Prometheus' URL, its targets).
-        "monitoring": services.info(exp).get("monitoring"),
+        "monitoring": service_info.get("monitoring"),
     }
 
 

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from enos.commands.common import Options, pass_options
 
-
-def collect(exp: object) -> list[dict[str, object]]:
-    from enos import deployers, services
+if TYPE_CHECKING:
     from enos.experiment import Experiment
 
-    assert isinstance(exp, Experiment)
-    rows: list[dict[str, object]] = []
+
+def collect(exp: Experiment) -> list[dict[str, Any]]:
+    """The rows of the deployer that deployed the cloud, then of every started service."""
+    from enos import deployers, services
+
+    rows: list[dict[str, Any]] = []
     name = deployers.recorded(exp)
     if name:
         rows += deployers.load(name).status(exp)
