@@ -18,8 +18,8 @@ from enos.commands.common import Options, pass_options
 @click.option("-f", "--follow", is_flag=True, help="Keep printing what is appended.")
 @pass_options
 def command(opts: Options, service: str, host: str | None, lines: int, follow: bool) -> None:
-    """Print the last lines of SERVICE's log (a service of 'enos status': keystone,
-    nova-compute-1, prometheus...); with -f, follow it until interrupted."""
+    """Print the last lines of SERVICE's log (a name 'enos status' shows: keystone,
+    nova-compute-compute-1, prometheus...); with -f, follow it until interrupted."""
     from enos import status
     from enos.commands.status import collect
     from enos.errors import EnosError, did_you_mean
