@@ -34,6 +34,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "Gather logs, configs and benchmark results into archives."),
     "tc": ("enos.commands.tc",
            "Enforce network constraints between groups (--test measures, --reset removes)."),
+    "monitor": ("enos.commands.monitor",
+                "Deploy or converge the monitoring (Prometheus, exporters) on the cloud."),
+    "status": ("enos.commands.status",
+               "Show every service per host: running or not, since, restarts, address."),
+    "logs": ("enos.commands.logs", "Print (-f: follow) the log of a service on a host."),
     "destroy": ("enos.commands.destroy", "Stop what enos started; --hard also releases machines."),
     "help": ("enos.cli", "Show the help of a command."),
 }

@@ -5,7 +5,9 @@ The first ``enos up`` creates ``enos_<timestamp>/`` next to reservation.yaml and
 
 - ``state.json``: phases done, the merged configuration, the resources (written atomically);
 - ``multinode``: the Ansible inventory; ``keys/``: the experiment's SSH key pair (0600);
-- ``.lock``: held by the one enos command working on the experiment.
+- ``.lock``: held by the one enos command working on the experiment;
+- ``events.jsonl``: the journal of commands, phases, benchmark runs, tc changes
+  (:mod:`enos.events`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import datetime as _dt
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,7 @@ class Experiment:
     def __init__(self, path: Path) -> None:
         self.path = path.resolve()
         self._state: dict[str, Any] | None = None
+        self._begun: dict[str, float] = {}  # phases begun and not done: their start
 
     # -- locating ---------------------------------------------------------------------------
     @classmethod
@@ -123,7 +127,38 @@ class Experiment:
                     "wait for it to finish, then run this command again",
                 )
             atomic_write(self.path / ".lock.cmd", f"enos {command} (pid {os.getpid()})\n")
+            with self._journaled(command):
+                yield
+
+    @contextlib.contextmanager
+    def _journaled(self, command: str) -> Iterator[None]:
+        """Record the command's start, end or failure (and of the phases it began) in
+        ``events.jsonl``."""
+        from enos import events
+
+        start = time.monotonic()
+        events.record(self, "command", command, event="start", pid=os.getpid())
+        try:
             yield
+        except BaseException as exc:
+            error = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            for phase, began in self._begun.items():
+                events.record(self, "phase", phase, event="failure", error=error,
+                              seconds=round(time.monotonic() - began, 3))
+            self._begun.clear()
+            events.record(self, "command", command, event="failure", error=error,
+                          seconds=round(time.monotonic() - start, 3))
+            raise
+        events.record(self, "command", command, event="end",
+                      seconds=round(time.monotonic() - start, 3))
+
+    def begin(self, phase: str) -> None:
+        """A phase starts (recorded in ``events.jsonl``; :meth:`mark_done` records its end, the
+        lock its failure)."""
+        from enos import events
+
+        self._begun[phase] = time.monotonic()
+        events.record(self, "phase", phase, event="start")
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -178,9 +213,18 @@ class Experiment:
         return phase in self.state.get("phases", {})
 
     def mark_done(self, phase: str, **info: Any) -> None:
+        from enos import events
+
         info["at"] = _dt.datetime.now().isoformat(timespec="seconds")
         self.state.setdefault("phases", {})[phase] = info
         self.save()
+        began = self._begun.pop(phase, None)
+        seconds = info.get("seconds")
+        if began is not None and not isinstance(seconds, int | float):
+            seconds = round(time.monotonic() - began, 3)
+        events.record(self, "phase", phase, event="end", seconds=seconds,
+                      **{k: v for k, v in info.items()
+                         if k not in ("at", "seconds") and isinstance(v, str | int | float)})
 
     def forget(self, *phases: str) -> None:
         for phase in phases:

@@ -30,9 +30,10 @@ CONFIG = "config"  # TEXT, plus values of secret keys
 SQLITE = "sqlite"  # consistent copy of an SQLite database, secrets replaced in its columns
 
 
-# Runtime files rewritten every few seconds while services run (a supervisor's status): they go
-# into the archive, but a change of theirs alone does not make the archive be written again.
-VOLATILE = {"status.json", "supervisor.pid"}
+# Runtime files rewritten every few seconds while services run (a supervisor's status), and the
+# events journal (each enos command appends to it, `enos backup` too): they go into the archive,
+# but a change of theirs alone does not make the archive be written again.
+VOLATILE = {"status.json", "supervisor.pid", "events.jsonl"}
 
 
 @dataclass

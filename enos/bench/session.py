@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from enos import events
 from enos.bench import rally as rally_mod
 from enos.bench import shaker as shaker_mod
 from enos.bench.results import ERROR, OK, SKIPPED, SLA_FAILED, RunOutcome, render
@@ -164,6 +165,8 @@ def execute(exp: Experiment, workload: Workload, *, reset: bool = False,
             run_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_json(run_dir / "run.json", {**record, "status": "running"})
             progress.start(position, total, run)
+            events.record(exp, "bench", rid, event="start", type=run.type,
+                          position=position, total=total)
             try:
                 if run.type == "rally":
                     assert rally is not None
@@ -179,6 +182,9 @@ def execute(exp: Experiment, workload: Workload, *, reset: bool = False,
             progress.stop()
             atomic_write_json(run_dir / "run.json",
                               {**record, **outcome.to_dict(), "ended_at": _now()})
+            events.record(exp, "bench", rid, event="end", type=run.type,
+                          status=outcome.status, task_id=outcome.task_id,
+                          seconds=outcome.seconds)
         result.outcomes.append(outcome)
         index["runs"].append({"id": rid, "status": outcome.status,
                               "dir": rid if run_dir.exists() else None})

@@ -96,6 +96,7 @@ def _bench(opts: Options, workload: object, reset: bool, fail_on_sla: bool) -> N
     exp.need("os", "bench")
     exp.need("init", "bench")
     with exp.locked("bench"):
+        exp.begin("bench")
         opts.say(f"enos bench: {len(workload.runs)} run(s) of {workload.run_file} on "
                  f"{exp.path.name}")
         result = session.execute(exp, workload, reset=reset, say=opts.say,

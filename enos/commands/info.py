@@ -24,6 +24,7 @@ def describe(exp: Any) -> dict[str, Any]:
         groups = {g: [h.alias for h in hs] for g, hs in sorted(resources.by_group().items())}
         networks = [dict(n.to_dict(), pool_size=n.pool_size()) for n in resources.networks]
     state = exp.state
+    service_info = services.info(exp)
     return {
         "resultdir": str(exp.path),
         "config_file": state.get("config_file"),
@@ -35,7 +36,9 @@ def describe(exp: Any) -> dict[str, Any]:
         "inventory": str(exp.inventory_path) if exp.inventory_path.exists() else None,
         "cloud": state.get("cloud"),
         "config": state.get("config", {}),
-        "services": services.info(exp),
+        "services": service_info,
+        # The monitoring service's info has a key of its own (Prometheus' URL, its targets).
+        "monitoring": service_info.get("monitoring"),
     }
 
 
@@ -85,3 +88,10 @@ def command(opts: Options, out: str) -> None:
     if cloud:
         release = f" {cloud['release']}" if cloud.get("release") else ""
         click.echo(f"openstack:  {cloud.get('deployer', '?')}{release} at {cloud.get('auth_url')}")
+    if data["monitoring"]:
+        mon = data["monitoring"]
+        click.echo(f"prometheus: {mon['prometheus']} (every {mon['scrape_interval']})")
+        for t in mon["targets"]:
+            host = t.get("host") or t.get("exporter_host")
+            where = f" on {host}" if host else ""
+            click.echo(f"  {t['job']:<12} {t['target']}{where}")

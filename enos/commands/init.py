@@ -16,6 +16,7 @@ def run_init(opts: Options) -> dict[str, Any]:
     config = opts.load_config()
     exp = opts.experiment("init")
     exp.need("os", "init")
+    exp.begin("init")
     result = bootstrap(config, exp, opts)
     exp.mark_done("init", created=len(result["created"]), seconds=result["seconds"])
     created = result["created"]

@@ -34,6 +34,7 @@ def run_os(opts: Options, tags: list[str] | None = None, reconfigure: bool = Fal
             raise EnosError(f"unknown tag(s) {', '.join(unknown)}",
                             f"tags of the {name} deployer: {', '.join(deployer.tags)}")
     start = time.monotonic()
+    exp.begin("os")
     # Recorded before anything starts on the hosts, so that 'enos destroy' stops what a failed
     # or interrupted run left behind.
     exp.update(deployer_started=name)

@@ -140,6 +140,7 @@ def _apply(opts: Options, dry_run: bool, out: str, rate_only: bool) -> None:
                      "since 'enos up'?)", fg="yellow")
     start = time.monotonic()
     with exp.locked("tc"):
+        exp.begin("tc")
         if not matrix.enable:
             opts.say(f"enos tc: network_constraints.enable is false: removing the rules of "
                      f"{len(plans)} host(s)")

@@ -35,6 +35,7 @@ def command(opts: Options, force_deploy: bool) -> None:
     else:
         exp = opts.find_experiment() or Experiment.create(opts.cwd, opts.env)
     with exp.locked("up"):
+        exp.begin("up")
         previous = exp.state.get("provider")
         if previous and previous != config.provider_type and exp.resources is not None:
             raise EnosError(

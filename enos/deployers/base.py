@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Endpoint:
     """Something a deployer or a service exposes on a host: a web UI, an API, a metrics
-    target. ``kind`` is ``ui``, ``api`` or ``metrics``."""
+    target. ``kind`` is ``ui``, ``api``, ``metrics`` (a Prometheus endpoint), or what a TCP
+    service is: ``db``, ``mq``, ``cache``, ``tcp``. ``host`` is the alias of the host serving
+    it."""
 
     name: str
     url: str
@@ -100,6 +102,19 @@ class Deployer:
     def endpoints(self, exp: Experiment) -> list[Endpoint]:
         """The APIs, web UIs and metrics targets of the deployed cloud."""
         return []
+
+    # -- what runs (enos status, enos logs) ------------------------------------------------------
+    def status(self, exp: Experiment) -> list[dict[str, Any]]:
+        """One row per service and host (see :mod:`enos.status`): ``host``, ``service``,
+        ``state``, ``running``, ``since``, ``restarts``, ``listen``, ``log``, ``last_error``."""
+        return []
+
+    def log_path(self, exp: Experiment, host: str, service: str) -> str | None:
+        """The log file of ``service`` on ``host`` (a path on that host), or None."""
+        for row in self.status(exp):
+            if row["host"] == host and row["service"] == service:
+                return row.get("log")
+        return None
 
     # -- one service at a time (fault injection) and pass-through --------------------------------
     def services(self, exp: Experiment) -> list[str]:

@@ -24,9 +24,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from enos import events
 from enos.ansible.runner import RunResult, failure_error, run_playbook
 from enos.errors import EnosError
 from enos.netem.constraints import USERSPACE
@@ -178,21 +180,30 @@ def _run(exp: Experiment, out: Output, directory: Path, title: str, *, rate_only
 def enforce(exp: Experiment, out: Output, plans: list[HostPlan], *,
             rate_only: bool) -> RunResult:
     """Probe every host, then replace its rules (one Ansible run)."""
+    start = time.monotonic()
     directory = write_plans(exp, plans, rate_only=rate_only)
-    return _run(exp, out, directory, "tc", rate_only=rate_only, plans=plans,
-                retry="some hosts may hold their new rules and others not: fix the host, then "
-                      "run 'enos tc' again (it replaces the rules) or 'enos tc --reset'")
+    result = _run(exp, out, directory, "tc", rate_only=rate_only, plans=plans,
+                  retry="some hosts may hold their new rules and others not: fix the host, "
+                        "then run 'enos tc' again (it replaces the rules) or 'enos tc --reset'")
+    events.record(exp, "tc", "apply", rate_only=rate_only,
+                  hosts=len([p for p in plans if p.classes]),
+                  rules=sum(p.rule_count() for p in plans),
+                  seconds=round(time.monotonic() - start, 3))
+    return result
 
 
 def remove(exp: Experiment, out: Output, plans: list[HostPlan]) -> RunResult:
     """Remove enos's rules from every interface the hosts have, enos's netfilter chain, and
     the delay line (stopped by its supervisor, by PID)."""
+    start = time.monotonic()
     directory = write_plans(exp, plans, rate_only=True, reset=True)
     result = _run(exp, out, directory, "tc reset", rate_only=True, tags=["apply"], plans=plans,
                   retry="fix the host, then run 'enos tc --reset' again")
     if "tc_started" in exp.state:
         exp.state.pop("tc_started")
         exp.save()
+    events.record(exp, "tc", "reset", hosts=len(plans),
+                  seconds=round(time.monotonic() - start, 3))
     return result
 
 

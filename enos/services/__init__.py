@@ -84,3 +84,12 @@ def info(exp: Experiment) -> dict[str, Any]:
         if data:
             out[service.name] = data
     return out
+
+
+def status(exp: Experiment) -> list[dict[str, Any]]:
+    """What every service runs on the hosts (rows of :meth:`Service.status`)."""
+    out: list[dict[str, Any]] = []
+    for service in all_services():
+        if service.started(exp):
+            out += service.status(exp)
+    return out

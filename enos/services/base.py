@@ -60,6 +60,11 @@ class Service:
         """The archives of what this service produced (empty ones are skipped)."""
         return []
 
+    def status(self, exp: Experiment) -> list[dict[str, Any]]:
+        """What runs of this service on the hosts, one row per program and host, as
+        :meth:`enos.deployers.base.Deployer.status` (``enos status``, ``enos logs``)."""
+        return []
+
     def info(self, exp: Experiment) -> dict[str, Any] | None:
         """What ``enos info --out json`` shows of this service (None: nothing)."""
         return None

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from enos.config.checks import Checker
     from enos.config.spec import Config
     from enos.experiment import Experiment
+    from enos.model import Host
     from enos.output import Output
 
 HERE = Path(__file__).parent
@@ -109,6 +110,14 @@ SERVICE_PORTS = {
     "nova": ("nova-api", 8774, "/v2.1"),
     "neutron": ("neutron-server", 9696, ""),
 }
+
+# Endpoints of the infrastructure: (name, inventory group, kind, URL).
+INFRA_ENDPOINTS = [
+    ("mariadb", "mariadb", "db", "mysql://{address}:3306"),
+    ("rabbitmq", "rabbitmq", "mq", "amqp://{address}:5672"),
+    ("memcached", "memcached", "cache", "tcp://{address}:11211"),
+    ("rabbitmq", "rabbitmq", "metrics", "http://{address}:15692/metrics"),
+]
 
 
 def constraints(release: str = DEFAULT_RELEASE) -> Path:
@@ -425,10 +434,14 @@ def cloud_info(groups: dict[str, list[str]], hostvars: dict[str, Any], native: d
     for host in groups["nova-compute"]:
         computes += [host] if n == 1 else [f"{host}-c{i}" for i in range(1, n + 1)]
     release = str(native.get("release") or DEFAULT_RELEASE)
+    hosts = sorted({h for members in groups.values() for h in members})
     return {
         "deployer": "native",
         "release": release,
         "release_id": release_id(release),
+        # Where each service group runs and each host's address (status, logs, monitoring).
+        "groups": groups,
+        "addresses": {h: host_address(hostvars[h]) for h in hosts},
         "venv": str(venv_path(release)),
         "auth_url": endpoints["keystone"],
         "region": native["region"],
@@ -479,6 +492,11 @@ def destroy(env: Experiment, opts: Output) -> None:
         (env.path / name).unlink(missing_ok=True)
 
 
+def _supervisor_dir(host: Host) -> Path:
+    """The supervisor of a host's OpenStack services (``os_sup_dir`` of the playbooks)."""
+    return Path(str(host.extra.get("enos_root") or "/var/lib/enos")) / "supervisor"
+
+
 class NativeDeployer(Deployer):
     """OpenStack as supervised processes from PyPI (see the module's documentation)."""
 
@@ -525,11 +543,31 @@ class NativeDeployer(Deployer):
         return {host: str(facts.get("enos_control")) for host, facts in result.facts.items()
                 if "enos_control" in facts}
 
+    def status(self, exp: Experiment) -> list[dict[str, Any]]:
+        from enos import status
+
+        resources = exp.resources
+        if resources is None:
+            return []
+        return status.rows(resources.hosts, _supervisor_dir, self.name,
+                           local=status.shares_machine(exp))
+
     def endpoints(self, exp: Experiment) -> list[Endpoint]:
         try:
             cloud = json.loads((exp.path / "cloud.json").read_text())
         except (OSError, ValueError):
             return []
-        return [Endpoint(name, url, "api") for name, url in
-                sorted((cloud.get("endpoints") or {}).items())]
+        groups, addresses = cloud.get("groups") or {}, cloud.get("addresses") or {}
+        by_address = {a: h for h, a in addresses.items()}
+        out = []
+        for name, url in sorted((cloud.get("endpoints") or {}).items()):
+            host = by_address.get(url.split("//", 1)[-1].split(":", 1)[0])
+            out.append(Endpoint(name, url, "api", host))
+        # The infrastructure, on every host of its group, and RabbitMQ's metrics.
+        for name, group, kind, url in INFRA_ENDPOINTS:
+            for host in groups.get(group) or []:
+                address = addresses.get(host)
+                if address:
+                    out.append(Endpoint(name, url.format(address=address), kind, host))
+        return out
 

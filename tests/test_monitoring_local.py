@@ -1,0 +1,235 @@
+"""Monitoring, events, `enos status` and `enos logs` on ONE local cloud with monitoring on.
+
+The module's fixture deploys three hosts (control, network, compute in two topology groups)
+with `enable_monitoring: true`, shared by every test here, and destroys them at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import netns_names, run_enos, unique_networks
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the local testbed needs root"),
+]
+
+ENOS = shutil.which("enos") or "enos"
+TOPOLOGY = {"grp1": {"local": {"control": 1, "network": 1}}, "grp2": {"local": {"compute": 1}}}
+CONSTRAINTS = {"enable": True, "default_delay": "0ms", "default_rate": "1gbit",
+               "default_loss": "0%"}
+
+
+class Cloud:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def exp(self) -> Path:
+        return (self.path / "current").resolve()
+
+    def enos(self, *args: str, check: bool = True,
+             timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        return run_enos(*args, cwd=self.path, check=check, timeout=timeout)
+
+    def state(self) -> dict[str, Any]:
+        return json.loads((self.exp / "state.json").read_text())
+
+    def host(self, role: str) -> dict[str, Any]:
+        """The host of a role (aliases carry the topology group: grp1-control-1)."""
+        return next(h for h in self.state()["resources"]["hosts"] if role in h["roles"])
+
+    def alias(self, role: str) -> str:
+        return str(self.host(role)["alias"])
+
+    def prometheus(self) -> str:
+        return str(json.loads(self.enos("info", "--out", "json").stdout)["monitoring"]
+                   ["prometheus"])
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        url = f"{self.prometheus()}/api/v1/query?query={urllib.parse.quote(expr)}"
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return list(json.loads(resp.read())["data"]["result"])
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in (self.exp / "events.jsonl").read_text()
+                .splitlines()]
+
+
+def processes_under(path: Path) -> list[str]:
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if str(path) in cmd:
+            out.append(f"{pid} {cmd[:150]}")
+    return out
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[Cloud]:
+    path = Path(tempfile.mkdtemp(prefix="enos-monitoring-test-"))
+    doc = {
+        "provider": {"type": "local", "networks": unique_networks()},
+        "topology": TOPOLOGY,
+        "network_constraints": CONSTRAINTS,
+        "enable_monitoring": True,
+        "monitoring": {"retention": "1d"},
+    }
+    (path / "reservation.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    bed = Cloud(path)
+    namespaces: list[str] = []
+    try:
+        out = bed.enos("deploy", timeout=1500)
+        assert "Prometheus on grp1-control-1" in out.stdout + out.stderr
+        namespaces = [h["extra"]["netns"] for h in bed.state()["resources"]["hosts"]]
+        yield bed
+    finally:
+        exp = bed.exp if (path / "current").exists() else None
+        done = bed.enos("destroy", "--hard", check=False)
+        assert done.returncode == 0, done.stderr
+        if exp is not None:
+            assert not processes_under(exp), processes_under(exp)
+        assert not set(namespaces) & netns_names()
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def test_every_target_is_up_and_listed_by_info(cloud: Cloud) -> None:
+    info = json.loads(cloud.enos("info", "--out", "json").stdout)["monitoring"]
+    control = cloud.host("control")["address"]
+    assert info["prometheus"] == f"http://{control}:9090"
+    jobs = {t["job"] for t in info["targets"]}
+    assert {"node", "process", "mysqld", "rabbitmq", "probe-http", "probe-tcp",
+            "prometheus"} <= jobs
+    probed = {t["service"] for t in info["targets"] if t["job"].startswith("probe")}
+    assert {"keystone", "glance", "placement", "nova", "neutron", "mariadb", "rabbitmq",
+            "memcached"} <= probed
+    deadline = time.monotonic() + 60
+    while True:
+        with urllib.request.urlopen(f"{info['prometheus']}/api/v1/targets", timeout=10) as r:
+            active = json.loads(r.read())["data"]["activeTargets"]
+        down = [(t["labels"]["job"], t["scrapeUrl"], t["lastError"]) for t in active
+                if t["health"] != "up"]
+        if not down and len(active) == len(info["targets"]):
+            break
+        assert time.monotonic() < deadline, down
+        time.sleep(2)
+    text = cloud.enos("info").stdout
+    assert f"prometheus: http://{control}:9090" in text
+
+
+def test_series_carry_the_host_they_belong_to(cloud: Cloud) -> None:
+    control, compute = cloud.alias("control"), cloud.alias("compute")
+    procs = cloud.query('namedprocess_namegroup_num_procs{service=~"nova-compute|keystone|'
+                        'mariadbd|nova-api|sshd"} > 0')
+    where = {(s["metric"]["service"], s["metric"]["host"]) for s in procs}
+    assert {("nova-compute", compute), ("keystone", control), ("mariadbd", control),
+            ("nova-api", control), ("sshd", cloud.alias("network"))} <= where, where
+    probes = cloud.query('probe_success{service="keystone"}')
+    assert probes and probes[0]["metric"]["host"] == control
+    assert probes[0]["value"][1] == "1"
+    assert cloud.query("mysql_up")[0]["value"][1] == "1"
+    # One sample a second: the probes' series over 10 s hold about ten samples.
+    samples = cloud.query('count_over_time(probe_success{service="keystone"}[10s])')
+    assert int(samples[0]["value"][1]) >= 8
+
+
+def test_events_of_deploy_and_tc(cloud: Cloud) -> None:
+    cloud.enos("tc", "--rate-only")
+    cloud.enos("tc", "--reset")
+    events = cloud.events()
+    seen = {(e["kind"], e["name"], e["detail"].get("event")) for e in events}
+    for phase in ("up", "os", "init"):
+        assert ("phase", phase, "start") in seen and ("phase", phase, "end") in seen
+    assert ("command", "deploy", "end") in seen and ("phase", "monitor", "end") in seen
+    assert {("tc", "apply", None), ("tc", "reset", None)} <= seen
+    end = next(e for e in events if (e["kind"], e["name"], e["detail"].get("event"))
+               == ("phase", "os", "end"))
+    assert end["detail"]["seconds"] > 0
+    assert dt.datetime.fromisoformat(end["at"]).tzinfo is not None
+    apply = next(e for e in events if (e["kind"], e["name"]) == ("tc", "apply"))
+    assert apply["detail"]["rate_only"] is True
+
+
+def test_status_shows_a_stopped_service(cloud: Cloud) -> None:
+    rows = json.loads(cloud.enos("status", "--out", "json").stdout)
+    control, compute = cloud.alias("control"), cloud.alias("compute")
+    services = {(r["host"], r["service"]) for r in rows}
+    assert {(control, "keystone"), (control, "prometheus"),
+            (control, "node-exporter")} <= services
+    assert any(h == compute and s.startswith("nova-compute") for h, s in services)
+    keystone = next(r for r in rows if r["service"] == "keystone")
+    assert keystone["running"] and keystone["since"] and keystone["listen"].endswith(":5000")
+    root = Path(cloud.host("control")["extra"]["enos_root"])
+    sup = ["python3", str(root / "bin" / "supervisor.py"), "--dir", str(root / "supervisor")]
+    subprocess.run([*sup, "stop", "nova-scheduler"], check=True, capture_output=True)
+    try:
+        proc = cloud.enos("status", "--out", "json", check=False)
+        assert proc.returncode == 1
+        row = next(r for r in json.loads(proc.stdout) if r["service"] == "nova-scheduler")
+        assert row["state"] == "stopped" and not row["running"]
+        assert "nova-scheduler" in cloud.enos("status", check=False).stdout
+    finally:
+        subprocess.run([*sup, "restart", "nova-scheduler"], check=True, capture_output=True)
+
+
+def test_logs_follow_shows_a_line_written_after_it_started(cloud: Cloud) -> None:
+    assert cloud.enos("logs", "keystone", "-n", "3").stdout.count("\n") <= 3
+    bad = cloud.enos("logs", "keystne", check=False)
+    assert bad.returncode != 0 and "did you mean 'keystone'" in bad.stderr
+    compute = cloud.alias("compute")
+    rows = json.loads(cloud.enos("status", "--out", "json").stdout)
+    row = next(r for r in rows if r["host"] == compute and
+               r["service"].startswith("nova-compute"))
+    log = Path(row["log"])
+    proc = subprocess.Popen([ENOS, "logs", row["service"], "--host", compute, "-n", "1",
+                             "-f"], cwd=cloud.path, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    seen: list[str] = []
+    reader = threading.Thread(target=lambda: seen.extend(proc.stdout or []), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not seen:  # the last line is printed: it follows from there on
+            assert time.monotonic() < deadline and proc.poll() is None, "enos logs -f is mute"
+            time.sleep(0.2)
+        marker = f"enos-test-marker-{time.time_ns()}"
+        with log.open("a") as handle:
+            handle.write(marker + "\n")
+        deadline = time.monotonic() + 20
+        while not any(marker in line for line in seen):
+            assert time.monotonic() < deadline, f"the appended line was not shown: {seen}"
+            time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_backup_has_a_tsdb_snapshot_and_the_events(cloud: Cloud) -> None:
+    cloud.enos("backup")
+    archive = cloud.exp / "backup" / "monitoring.tar.gz"
+    names = subprocess.run(["tar", "-tzf", str(archive)], capture_output=True, text=True,
+                           check=True).stdout.split()
+    assert "events.jsonl" in names
+    assert any(n.startswith("prometheus-snapshot/") and n.endswith("/index") for n in names)
+    assert {"grafana/dashboard.json", "grafana/datasource.yaml",
+            "grafana/annotations.json"} <= set(names)
