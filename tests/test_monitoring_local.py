@@ -178,6 +178,28 @@ def test_events_of_deploy_and_tc(cloud: Cloud) -> None:
     assert apply["detail"]["rate_only"] is True
 
 
+def test_events_of_a_bench_run(cloud: Cloud) -> None:
+    """A real Rally run (one boot-and-list iteration) records its start and end, with its
+    task id, in events.jsonl."""
+    from enos.bench.samples import WORKLOAD
+
+    workload = cloud.path / "workload"
+    workload.mkdir(exist_ok=True)
+    shutil.copy(WORKLOAD / "nova-boot-list-cc.yml", workload)
+    (workload / "run.yml").write_text(
+        "rally:\n  args: {concurrency: [1], times: [1]}\n  scenarios:\n"
+        "    - {name: boot and list, file: nova-boot-list-cc.yml}\n")
+    cloud.enos("bench", "--workload", str(workload), timeout=900)
+    runs = [e for e in cloud.events() if e["kind"] == "bench"]
+    starts = [e for e in runs if e["detail"].get("event") == "start"]
+    ends = [e for e in runs if e["detail"].get("event") == "end"]
+    assert len(starts) == 1 and len(ends) == 1, runs
+    assert starts[0]["name"] == ends[0]["name"]
+    assert ends[0]["detail"]["status"] == "ok" and ends[0]["detail"]["task_id"], ends[0]
+    seen = {(e["kind"], e["name"], e["detail"].get("event")) for e in cloud.events()}
+    assert ("phase", "bench", "start") in seen and ("phase", "bench", "end") in seen
+
+
 def test_status_shows_a_stopped_service(cloud: Cloud) -> None:
     rows = json.loads(cloud.enos("status", "--out", "json").stdout)
     control, compute = cloud.alias("control"), cloud.alias("compute")
