@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -32,9 +33,13 @@ def make_venv(venv: Path, *packages: str) -> Path:
                           capture_output=True, text=True, check=True).stdout.strip()
     enos_site = sysconfig.get_paths()["purelib"]
     Path(site, "enos-env.pth").write_text(f"import site; site.addsitedir({enos_site!r})\n")
+    # Built from copies, so that the build leaves nothing in the source tree.
+    sources = venv.parent / f"{venv.name}-sources"
+    for name in packages:
+        shutil.copytree(PLUGINS / name, sources / name)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index",
                     "--no-build-isolation", "--target", site,
-                    *(str(PLUGINS / name) for name in packages)], check=True)
+                    *(str(sources / name) for name in packages)], check=True)
     return venv
 
 
