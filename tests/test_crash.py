@@ -171,7 +171,8 @@ def test_up_interrupted_anywhere(tmp_path: Path) -> None:
 
 
 def test_deploy_killed_and_rerun(tmp_path: Path) -> None:
-    """`enos deploy` (native) killed during `enos os`; the rerun converges; destroy cleans."""
+    """`enos deploy` (native) killed during `enos os`, `enos os` interrupted with Ctrl-C,
+    `enos init` killed: each rerun converges; destroy cleans."""
     rng = random.Random(_seed() + 2)
     points = int(os.environ.get("ENOS_CRASH_DEPLOY_POINTS", "1"))
     if points < 1:
@@ -191,6 +192,35 @@ def test_deploy_killed_and_rerun(tmp_path: Path) -> None:
         report.append(f"kill at {delay:.0f}s -> rerun deploy {took:.0f}s")
         info = json.loads(run_enos("info", "--out", "json", cwd=path).stdout)
         assert {"up", "os", "init"} <= set(info["phases"])
+
+    # Ctrl-C during `enos os` (the cloud stopped first, so that it has work to do): a clean
+    # message, the lock released, the state whole; `enos os` again converges.
+    run_enos("destroy", cwd=path, timeout=600)
+    proc = _start(path, "os")
+    delay = rng.uniform(5, 30)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=300)
+    assert "Traceback" not in out + err
+    assert proc.returncode in (0, 130), err
+    if proc.returncode == 130:
+        assert err.strip().splitlines()[-1].startswith("interrupted"), err
+    _consistent(path)
+    took = _converges(path, "os")
+    report.append(f"SIGINT in os at {delay:.0f}s -> rerun os {took:.0f}s")
+
+    # SIGKILL during `enos init` (after the cloud forgot what init made: a new image, flavors
+    # and networks to create), then `enos init` again creates what is missing.
+    proc = _start(path, "init")
+    delay = rng.uniform(1, 6)
+    time.sleep(delay)
+    proc.kill()
+    proc.communicate(timeout=60)
+    _consistent(path)
+    took = _converges(path, "init")
+    report.append(f"kill in init at {delay:.1f}s -> rerun init {took:.0f}s")
+    info = json.loads(run_enos("info", "--out", "json", cwd=path).stdout)
+    assert {"up", "os", "init"} <= set(info["phases"])
     _destroyed(path, before, procs)
     print("; ".join(report))
 

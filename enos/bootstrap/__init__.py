@@ -99,8 +99,11 @@ def bootstrap(config: Config, env: Experiment, opts: Output) -> dict[str, Any]:
     write_private(spec_path, json.dumps(spec, indent=2))
     start = time.monotonic()
     opts.say("enos init: member role, image, flavors, networks, router, quotas ...")
+    from enos.ansible.runner import death_signal
+
+    # The script dies with enos: a killed `enos init` must not go on creating beside its rerun.
     proc = subprocess.run([str(python), str(SCRIPT), str(spec_path)],
-                          capture_output=True, text=True, check=False)
+                          capture_output=True, text=True, check=False, preexec_fn=death_signal())
     if proc.returncode != 0:
         tail = "\n    ".join((proc.stderr or proc.stdout).strip().splitlines()[-12:])
         raise EnosError(f"bootstrapping the cloud failed:\n    {tail}",

@@ -235,7 +235,10 @@ def program_names() -> list[str]:
 def options_of_state(exp: Experiment) -> dict[str, Any]:
     """The deployer options the experiment was deployed with (its recorded configuration)."""
     section = (exp.state.get("config") or {}).get("deployer") or {}
-    return {**DEFAULT_CONFIG, **(section if isinstance(section, dict) else {})}
+    out = {**DEFAULT_CONFIG, **(section if isinstance(section, dict) else {})}
+    # The release actually deployed, should the file have changed since.
+    out["release"] = (exp.state.get("cloud") or {}).get("release") or out["release"]
+    return out
 
 
 def options(config: Config) -> dict[str, Any]:
