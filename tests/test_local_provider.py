@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -59,6 +60,23 @@ def test_three_hosts_up_reach_info_destroy(local_testbed) -> None:
         capture_output=True, text=True, check=True, timeout=30,
     ).stdout
     assert addr in hostname
+
+    # A host's root logs in like a fresh machine's: this machine's shell start-up files (a
+    # developer's pyenv or conda, which every SSH command would otherwise run) are not run;
+    # the distribution's defaults stand in for them, and this machine's stay as they were.
+    home = Path.home()
+    mine = {f: (home / f).read_bytes() for f in (".bashrc", ".profile") if (home / f).exists()}
+    seen = subprocess.run(
+        ["ssh", "-i", str(key), "-o", "StrictHostKeyChecking=no", "-o",
+         "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", f"root@{addr}",
+         "for f in .bashrc .profile; do [ -e ~/$f ] && echo $f $(md5sum < ~/$f); done"],
+        capture_output=True, text=True, check=True, timeout=30,
+    ).stdout
+    for name, data in mine.items():
+        skel = Path("/etc/skel") / name
+        expected = hashlib.md5(skel.read_bytes() if skel.exists() else b"").hexdigest()
+        assert f"{name} {expected}" in seen, seen
+        assert (home / name).read_bytes() == data
 
     # Ansible reaches every host; every host reaches every other on both networks.
     _ansible(bed.path, "ping.yml")

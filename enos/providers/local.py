@@ -50,6 +50,20 @@ DEFAULTS: dict[str, Any] = {
 }
 
 SSHD = "/usr/sbin/sshd"
+# A local host's root logs in like a fresh machine's: the shell start-up files of this
+# machine's root (``~/.bashrc``, ``~/.profile``: a developer's pyenv, conda, prompt...) are
+# hidden, in the sshd's own mount namespace, behind the distribution's defaults. Every Ansible
+# task is a non-interactive ``bash -c`` that sources ``~/.bashrc`` when run by sshd; on a
+# shared filesystem whatever that file runs is shared by every host, and one stale lock of it
+# (``pyenv rehash`` killed with a host) made each SSH command wait a minute.
+SHELL_FILES = (".bashrc", ".profile", ".bash_profile", ".bash_login")
+FRESH_SHELL = """for f in {files}; do
+  [ -e "$HOME/$f" ] || continue
+  if [ -e "/etc/skel/$f" ]; then src="/etc/skel/$f"; else src=/dev/null; fi
+  mount --bind "$src" "$HOME/$f" || echo "enos: $HOME/$f stays visible to the host" >&2
+done
+exec "$@"
+"""
 FIRST_HOST_OFFSET = 10  # .1 is the gateway; hosts start at .10
 
 
@@ -358,6 +372,9 @@ def _start_sshds(env: Experiment, hosts: list[Host]) -> None:
         (root / "log").mkdir(parents=True, exist_ok=True)
         spec = {
             "argv": [
+                # `ip netns exec` gives the sshd a mount namespace of its own (a slave of
+                # this machine's), so the bind mounts are seen by the host's sessions only.
+                "sh", "-c", FRESH_SHELL.format(files=" ".join(SHELL_FILES)), "enos-host-shell",
                 SSHD, "-D", "-e", "-f", "/dev/null",
                 "-o", f"ListenAddress={host.address}",
                 "-o", f"HostKey={keys / 'ssh_host_ed25519_key'}",
@@ -373,6 +390,7 @@ def _start_sshds(env: Experiment, hosts: list[Host]) -> None:
                 "-o", "Subsystem=sftp internal-sftp",
             ],
             "netns": host.extra["netns"],
+            "env": {"HOME": _home(str(host.user))},
             "log": str(root / "log" / "sshd.log"),
             "priority": 0,
         }
@@ -391,6 +409,15 @@ def _start_sshds(env: Experiment, hosts: list[Host]) -> None:
         raise EnosError(f"sshd did not start for {', '.join(failed)}",
                         f"see {hosts[0].extra['enos_root']}/log/sshd.log")
     _wait_ports(hosts)
+
+
+def _home(user: str) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwnam(user).pw_dir
+    except KeyError:
+        return "/root"
 
 
 def _wait_ports(hosts: list[Host], timeout: float = 20.0) -> None:
