@@ -39,6 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("enos.commands.status",
                "Show every service per host: running or not, since, restarts, address."),
     "logs": ("enos.commands.logs", "Print (-f: follow) the log of a service on a host."),
+    "fault": ("enos.commands.fault",
+              "Restart, kill, stop or start one service of the cloud (fault injection)."),
+    "outages": ("enos.commands.outages",
+                "Timeline of service outages, restarts and upgrades (probes, logs, faults)."),
     "destroy": ("enos.commands.destroy", "Stop what enos started; --hard also releases machines."),
     "help": ("enos.cli", "Show the help of a command."),
 }

@@ -41,9 +41,11 @@ def path_of(exp: Experiment | Path) -> Path:
     return base / FILE
 
 
-def record(exp: Experiment | Path, kind: str, name: str, **detail: Any) -> dict[str, Any]:
-    """Append one event to the experiment's journal and return it."""
-    event = {"at": now(), "kind": kind, "name": name, "detail": detail}
+def record(exp: Experiment | Path, kind: str, name: str, at: str | None = None,
+           **detail: Any) -> dict[str, Any]:
+    """Append one event to the experiment's journal and return it (``at``: when it happened,
+    if not now, e.g. a fault timed on a host)."""
+    event = {"at": at or now(), "kind": kind, "name": name, "detail": detail}
     line = (json.dumps(event, sort_keys=True, default=str) + "\n").encode()
     path = path_of(exp)
     try:

@@ -222,9 +222,10 @@ class Experiment:
         seconds = info.get("seconds")
         if began is not None and not isinstance(seconds, int | float):
             seconds = round(time.monotonic() - began, 3)
-        events.record(self, "phase", phase, event="end", seconds=seconds,
-                      **{k: v for k, v in info.items()
-                         if k not in ("at", "seconds") and isinstance(v, str | int | float)})
+        extra: dict[str, Any] = {k: v for k, v in info.items()
+                                 if k not in ("at", "seconds")
+                                 and isinstance(v, str | int | float)}
+        events.record(self, "phase", phase, event="end", seconds=seconds, **extra)
 
     def forget(self, *phases: str) -> None:
         for phase in phases:

@@ -173,7 +173,8 @@ def rows(hosts: list[Host], sup_of: Callable[[Host], Path], owner: str, *,
         if local:
             status, specs = _read_local(sup)
             if specs:
-                out += rows_from(host.alias, owner, status, specs, _local_tail)
+                out += _with_history(rows_from(host.alias, owner, status, specs,
+                                               _local_tail), sup)
             continue
         proc = subprocess.run(ssh_argv(host, ["python3", "-c", _REMOTE, str(sup)]),
                               capture_output=True, text=True, timeout=60, check=False)
@@ -186,9 +187,18 @@ def rows(hosts: list[Host], sup_of: Callable[[Host], Path], owner: str, *,
             continue
         if data["specs"]:
             tails: dict[str, str] = data["tails"]
-            out += rows_from(host.alias, owner, data["status"], data["specs"],
-                             lambda log, tails=tails: tails.get(log, ""))  # type: ignore[misc]
+            out += _with_history(rows_from(
+                host.alias, owner, data["status"], data["specs"],
+                lambda log, tails=tails: tails.get(log, "")), sup)  # type: ignore[misc]
     return out
+
+
+def _with_history(rows: list[dict[str, Any]], sup: Path) -> list[dict[str, Any]]:
+    """Each row names its supervisor's history (starts, stops, kills, exits: see
+    :mod:`enos.supervisor`), on the host."""
+    for row in rows:
+        row["history"] = str(sup / "history.jsonl")
+    return rows
 
 
 def follow(path: Path, lines: int, *, forever: bool, echo: Callable[[str], None],

@@ -17,6 +17,10 @@ State lives in one directory ``D``:
   program in that network namespace (``ip netns exec``); without it, children share the
   supervisor's namespace.
 - ``D/supervisor.pid``, ``D/status.json`` (written atomically by the daemon).
+- ``D/history.jsonl``: one line per start, requested stop or kill, and exit of a program
+  (``{"at": EPOCH, "program", "event": "start"|"stop"|"kill"|"exit", "pid", "code",
+  "expected"}``; an exit is expected when a stop asked for it), what ``enos outages`` reads to
+  tell a crash from a clean stop.
 
 Commands (``python3 supervisor.py --dir D COMMAND``):
 
@@ -25,6 +29,9 @@ Commands (``python3 supervisor.py --dir D COMMAND``):
 - ``status``: print the status as JSON (exit 3 when the daemon is not running).
 - ``restart NAME...`` / ``stop NAME...``: restart or stop programs (a stopped program stays
   stopped until its spec changes or ``up`` is called after ``restart``).
+- ``start NAME...``: start programs that are stopped (or failed); running ones are left alone.
+- ``kill NAME...``: SIGKILL the programs' process groups, as a crash would: each is restarted
+  like a program that exited on its own (fault injection).
 - ``shutdown``: stop every program in descending priority, then the daemon exits.
 
 A program that exits on its own is restarted with a growing delay; after 5 exits within 60 s it
@@ -84,6 +91,19 @@ class Program:
         self.started_at: float | None = None
         self.exits: list[float] = []
         self.restart_at: float | None = None
+        self.history: Path | None = None
+
+    def note(self, event: str, **detail: Any) -> None:
+        """Append one line to the supervisor's history (never fails the daemon)."""
+        if self.history is None:
+            return
+        line = json.dumps({"at": round(time.time(), 3), "program": self.name, "event": event,
+                           "pid": self.pid, **detail}, sort_keys=True) + "\n"
+        try:
+            with self.history.open("a") as handle:
+                handle.write(line)
+        except OSError:
+            pass
 
     @property
     def priority(self) -> int:
@@ -127,6 +147,7 @@ class Program:
         self.exit_code = None
         self.started_at = time.time()
         self.restart_at = None
+        self.note("start")
 
     def signal_stop(self) -> None:
         if self.pid is None:
@@ -140,6 +161,7 @@ class Program:
     def kill(self) -> None:
         if self.pid is None:
             return
+        self.note("kill")
         try:
             os.killpg(self.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -192,6 +214,8 @@ class Daemon:
         for prio in sorted({p.priority for p in programs}, reverse=True):
             batch = [p for p in programs if p.priority == prio and p.pid is not None]
             for prog in batch:
+                prog.note("stop")
+                prog.state = "stopping"
                 prog.signal_stop()
             deadline = time.time() + max(float(p.spec.get("stop_timeout", 10)) for p in batch) \
                 if batch else time.time()
@@ -228,6 +252,7 @@ class Daemon:
         for name, (spec, digest) in specs.items():
             if name not in self.programs:
                 self.programs[name] = Program(name, spec, digest)
+                self.programs[name].history = self.root / "history.jsonl"
         if restart:
             self.stopped_by_request -= restart
         to_start = [
@@ -247,8 +272,10 @@ class Daemon:
                 return
             for prog in self.programs.values():
                 if prog.pid == pid:
-                    prog.pid = None
                     prog.exit_code = os.waitstatus_to_exitcode(status)
+                    prog.note("exit", code=prog.exit_code,
+                              expected=prog.state != "running" or self.shutting_down)
+                    prog.pid = None
                     if prog.state == "running" and not self.shutting_down:
                         now = time.time()
                         prog.exits = [t for t in prog.exits if now - t < RESTART_WINDOW] + [now]
@@ -279,6 +306,16 @@ class Daemon:
                 progs = [p for n, p in self.programs.items() if n in names]
                 self.stop_programs(progs)
                 self.stopped_by_request |= names
+            elif action == "start":
+                self.stopped_by_request -= names
+                for prog in self.programs.values():
+                    if prog.name in names and prog.state == "failed":
+                        prog.state, prog.exits = "stopped", []
+                self.reconcile()
+            elif action == "kill":
+                for prog in self.programs.values():
+                    if prog.name in names:
+                        prog.kill()  # reaped as an exit: restarted after the usual delay
             elif action == "shutdown":
                 self.shutting_down = True
                 self.stop_programs(list(self.programs.values()))
@@ -408,7 +445,8 @@ def request(root: Path, action: str, names: list[str], timeout: float = 300.0) -
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", required=True, type=Path, help="the supervisor's directory")
-    parser.add_argument("action", choices=["up", "status", "restart", "stop", "shutdown"])
+    parser.add_argument("action", choices=["up", "status", "restart", "stop", "start", "kill",
+                                           "shutdown"])
     parser.add_argument("names", nargs="*")
     args = parser.parse_args(argv)
     root: Path = args.dir.absolute()

@@ -263,3 +263,90 @@ def test_backup_has_a_tsdb_snapshot_and_the_events(cloud: Cloud) -> None:
     assert any(n.startswith("prometheus-snapshot/") and n.endswith("/index") for n in names)
     assert {"grafana/dashboard.json", "grafana/datasource.yaml",
             "grafana/annotations.json"} <= set(names)
+
+
+def _outages(cloud: Cloud) -> dict[str, Any]:
+    return dict(json.loads(cloud.enos("outages", "--out", "json", timeout=120).stdout))
+
+
+def _probe_ok(cloud: Cloud, service: str, timeout: float = 90) -> None:
+    """Wait until the probes of ``service`` succeed again (and a second more, for the sample
+    that closes the outage)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        series = cloud.query(f'probe_success{{service="{service}"}}')
+        if series and all(s["value"][1] == "1" for s in series):
+            time.sleep(1.5)
+            return
+        assert time.monotonic() < deadline, f"{service} is still down: {series}"
+        time.sleep(0.5)
+
+
+def test_fault_stop_for_5s_is_an_outage_of_5s(cloud: Cloud) -> None:
+    """`enos fault stop mariadb --for 5s` appears in `enos outages` as an outage of MariaDB
+    caused by the fault, lasting 5 s give or take one scrape interval (plus MariaDB's own
+    start, measured from its log)."""
+    control = cloud.alias("control")
+    done = cloud.enos("fault", "stop", "mariadb", "--for", "5s")
+    assert f"{control}" in done.stdout and "stopped" in done.stdout, done.stdout
+    _probe_ok(cloud, "mariadb")
+    found = [o for o in _outages(cloud)["outages"]
+             if o["service"] == "mariadb" and o["cause"] == "fault"]
+    assert len(found) == 1, found
+    outage = found[0]
+    assert outage["host"] == control and outage["fault"] == "stop mariadb for 5s"
+    assert 4.0 <= outage["seconds"] <= 6.5, outage
+    assert any("enos fault stop mariadb" in e for e in outage["evidence"])
+    assert any("Normal shutdown" in e for e in outage["evidence"]), outage["evidence"]
+    faults = [e for e in cloud.events() if e["kind"] == "fault"]
+    assert [e["detail"]["event"] for e in faults[-2:]] == ["start", "end"]
+    assert 4.9 <= faults[-1]["detail"]["seconds"] <= 6.0, faults[-1]
+    print(f"mariadb stopped for 5s: outage seen by probes {outage['seconds']}s")
+
+
+def test_fault_kill_rabbitmq_is_a_crash_and_a_restart(cloud: Cloud) -> None:
+    before = _outages(cloud)
+    cloud.enos("fault", "kill", "rabbitmq")
+    _probe_ok(cloud, "rabbitmq", timeout=120)
+    after = _outages(cloud)
+    new = [o for o in after["outages"] if o not in before["outages"]
+           and o["service"] == "rabbitmq"]
+    assert new and all(o["cause"] == "crash" for o in new), new
+    assert any(o["fault"] == "kill rabbitmq" for o in new)
+    assert any("without being asked to" in e for o in new for e in o["evidence"]), new
+    restarts = [r for r in after["restarts"] if r not in before["restarts"]
+                and r["service"] == "rabbitmq"]
+    assert len(restarts) == 1, restarts
+    text = cloud.enos("outages").stdout
+    assert "rabbitmq" in text and "crash" in text
+
+
+def test_a_fault_during_a_rally_run_fails_iterations_and_recovers(cloud: Cloud) -> None:
+    """A workload's fault stops MariaDB for 4 s during boot-and-list: the iterations that meet
+    it fail, a later one succeeds, and the summary gives the recovery time."""
+    from enos.bench.samples import WORKLOAD
+
+    workload = cloud.path / "workload-faults"
+    workload.mkdir(exist_ok=True)
+    # Iterations started at a steady pace (Rally's rps runner), so that some start during the
+    # fault and some after it, however fast the failing ones fail.
+    task = (WORKLOAD / "nova-boot-list-cc.yml").read_text()
+    task = task.replace("concurrency: {{concurrency}}", "rps: 1").replace(
+        'type: "constant"', 'type: "rps"')
+    assert "rps: 1" in task and 'type: "rps"' in task
+    (workload / "boot-list-paced.yml").write_text(task)
+    (workload / "run.yml").write_text(
+        "rally:\n  args: {times: [14], sla_max_failure: [100]}\n  scenarios:\n"
+        "    - name: boot and list\n      file: boot-list-paced.yml\n"
+        "      faults:\n        - {at: 3s, action: stop, service: mariadb, for: 4s}\n")
+    out = cloud.enos("bench", "--workload", str(workload), timeout=900, check=False)
+    assert "fault stop mariadb for 4s at +3s:" in out.stdout, out.stdout + out.stderr
+    run = sorted((cloud.exp / "bench").glob("*-rally-*/run.json"))[-1]
+    judged = json.loads(run.read_text())["faults"]
+    assert len(judged) == 1, judged
+    assert judged[0]["failed_during"] >= 1, judged
+    assert judged[0]["recovery_seconds"] is not None and judged[0]["recovery_seconds"] > 4
+    print(f"fault during boot-and-list: {judged[0]}")
+    seen = [e for e in cloud.events() if e["kind"] == "fault"]
+    assert seen[-1]["detail"].get("bench") == run.parent.name
+    _probe_ok(cloud, "mariadb")

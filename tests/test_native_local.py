@@ -141,15 +141,26 @@ def test_deploy_boot_destroy(workdir: Path) -> None:
         # One service stopped and started again through the deployer (fault injection).
         deployer = deployers.load("native")
         exp, out = Experiment(expdir), Plain(quiet=True)
-        assert deployer.control(exp, "nova-scheduler", "stop", out) == {
+        done = deployer.control(exp, "nova-scheduler", "stop", out)
+        assert {h: d["done"] for h, d in done.items()} == {
             control["alias"]: "stopped", "network-1": "absent", "compute-1": "absent"}
         status_path = Path(control["extra"]["enos_root"]) / "supervisor" / "status.json"
         assert json.loads(status_path.read_text())["programs"]["nova-scheduler"]["pid"] is None
-        assert deployer.control(exp, "nova-compute", "restart", out,
-                                hosts=["compute-1"]) == {"compute-1": "restarted"}
+        done = deployer.control(exp, "nova-compute", "restart", out, hosts=["compute-1"])
+        assert {h: d["done"] for h, d in done.items()} == {"compute-1": "restarted"}
         deployer.control(exp, "nova-scheduler", "start", out)
         programs = json.loads(status_path.read_text())["programs"]
         assert programs["nova-scheduler"]["state"] == "running"
+        # A kill is a crash: the supervisor restarts the service under a new PID.
+        pid = programs["nova-scheduler"]["pid"]
+        done = deployer.control(exp, "nova-scheduler", "kill", out, hosts=[control["alias"]])
+        assert done[control["alias"]]["done"] == "killed"
+        for _ in range(100):
+            now = json.loads(status_path.read_text())["programs"]["nova-scheduler"]
+            if now["pid"] not in (None, pid) and now["state"] == "running":
+                break
+            time.sleep(0.1)
+        assert now["pid"] not in (None, pid) and now["restarts"] == 1, now
         print(f"deploy {deploy_seconds:.0f}s, boot {result['boot']:.1f}s")
     finally:
         destroyed = enos("destroy", "--hard", cwd=tmp_path)

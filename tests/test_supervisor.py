@@ -110,3 +110,34 @@ def test_stop_and_restart_named(tmp_path: Path) -> None:
         assert back["state"] == "running" and alive(back["pid"])
     finally:
         sup(root, "shutdown")
+
+
+def test_kill_is_a_crash_start_leaves_running_ones_and_history_tells(tmp_path: Path) -> None:
+    root = tmp_path / "sup"
+    program(root, "db", ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"])
+    try:
+        first = sup(root, "up")["programs"]["db"]["pid"]
+        # start on a running program changes nothing.
+        assert sup(root, "start", "db")["programs"]["db"]["pid"] == first
+        # kill: SIGKILL, then restarted by the supervisor as after a crash.
+        sup(root, "kill", "db")
+        deadline = time.monotonic() + 10
+        while True:
+            now = sup(root, "status")["programs"]["db"]
+            if now["pid"] not in (None, first) and now["state"] == "running":
+                break
+            assert time.monotonic() < deadline, now
+            time.sleep(0.1)
+        assert now["restarts"] == 1 and not alive(first)
+        # stop keeps it down; start brings it back.
+        assert sup(root, "stop", "db")["programs"]["db"]["state"] == "stopped"
+        assert sup(root, "start", "db")["programs"]["db"]["state"] == "running"
+        history = [json.loads(line) for line in (root / "history.jsonl").read_text()
+                   .splitlines()]
+        events = [(h["event"], h.get("expected")) for h in history]
+        assert events == [("start", None), ("kill", None), ("exit", False), ("start", None),
+                          ("stop", None), ("exit", True), ("start", None)], events
+        assert history[2]["code"] == -9 and history[2]["pid"] == first
+        assert all(h["program"] == "db" and h["at"] > 0 for h in history)
+    finally:
+        sup(root, "shutdown")

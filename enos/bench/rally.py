@@ -42,6 +42,7 @@ PACKAGES = ["rally==5.1.1", "rally-openstack==4.1.0"]
 _TASK_ID = re.compile(r"Task (?:\[[^\]]*\] )?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
                       r"[0-9a-f]{12}): started")
 _ITER_END = re.compile(r"\| ITER: (\d+) END: (\S+)")
+_ITER_START = re.compile(r"\| ITER: \d+ START")
 
 
 def release_id() -> str:
@@ -246,10 +247,12 @@ class Rally:
 
     # -- tasks ------------------------------------------------------------------------------
     def run(self, run: Run, run_dir: Path, run_id: str,
-            progress: Callable[[int, int], None] = lambda _d, _f: None) -> RunOutcome:
+            progress: Callable[[int, int], None] = lambda _d, _f: None,
+            first_iteration: Callable[[], None] = lambda: None) -> RunOutcome:
         """Run one task: ``rally task start``, then its JSON and HTML reports, into run_dir.
 
-        ``progress(done, failed)`` is called as iterations end.
+        ``progress(done, failed)`` is called as iterations end, ``first_iteration()`` when the
+        first one starts.
         """
         assert run.path is not None
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -270,8 +273,12 @@ class Rally:
                                     text=True, env=self.environ(), stdin=subprocess.DEVNULL,
                                     cwd=run.path.parent)
             assert proc.stdout is not None
+            started = False
             for line in proc.stdout:
                 out.write(line)
+                if not started and _ITER_START.search(line):
+                    started = True
+                    first_iteration()
                 if task_id is None:
                     found = _TASK_ID.search(line)
                     if found:

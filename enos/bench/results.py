@@ -64,6 +64,7 @@ class RunOutcome:
     tool_seconds: float = 0.0  # wall time of the benchmark tool's own run (rally task start)
     workloads: list[WorkloadSummary] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
+    faults: list[dict[str, Any]] = field(default_factory=list)  # enos.bench.faults.judge
 
     @property
     def iterations(self) -> int:
@@ -124,6 +125,16 @@ def parse_rally_report(report: dict[str, Any]) -> tuple[str | None, list[Workloa
                 errors=errors,
             ))
     return task.get("status"), out
+
+
+def iterations_of(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every iteration of the first task of a JSON report (timestamp, duration, error...)."""
+    tasks = report.get("tasks") or []
+    out: list[dict[str, Any]] = []
+    for subtask in (tasks[0].get("subtasks") or []) if tasks else []:
+        for wl in subtask.get("workloads") or []:
+            out += [it for it in wl.get("data") or [] if isinstance(it, dict)]
+    return out
 
 
 def _flatten(node: dict[str, Any], depth: int, out: list[ActionStats]) -> None:

@@ -14,6 +14,7 @@ Layout under ``<expdir>/bench/``::
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import re
 import shutil
 import sys
@@ -24,13 +25,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from enos import events
+from enos.bench import faults
 from enos.bench import rally as rally_mod
 from enos.bench import shaker as shaker_mod
-from enos.bench.results import ERROR, OK, SKIPPED, SLA_FAILED, RunOutcome, render
+from enos.bench.results import (
+    ERROR,
+    OK,
+    SKIPPED,
+    SLA_FAILED,
+    RunOutcome,
+    iterations_of,
+    render,
+)
 from enos.bench.workload import Run, Workload
+from enos.errors import EnosError
+from enos.output import Plain
 from enos.utils.fs import atomic_write, atomic_write_json
 
 if TYPE_CHECKING:
+    from enos.deployers.base import Deployer
     from enos.experiment import Experiment
 
 BENCH_DIR = "bench"
@@ -129,6 +142,7 @@ def execute(exp: Experiment, workload: Workload, *, reset: bool = False,
     result = SessionResult(stamp, bench)
     shutil.copy(workload.run_file, sessions / f"{stamp}-run.yml")
 
+    injects = _fault_deployer(exp, workload)
     rally_runs = workload.of_type("rally")
     shaker_runs = workload.of_type("shaker")
     rally: rally_mod.Rally | None = None
@@ -167,14 +181,22 @@ def execute(exp: Experiment, workload: Workload, *, reset: bool = False,
             progress.start(position, total, run)
             events.record(exp, "bench", rid, event="start", type=run.type,
                           position=position, total=total)
+            injector = faults.Injector(run.faults, injects, exp, Plain(quiet=True), rid) \
+                if run.faults and injects is not None else None
             try:
                 if run.type == "rally":
                     assert rally is not None
-                    outcome = rally.run(run, run_dir, rid, progress.update)
+                    outcome = rally.run(run, run_dir, rid, progress.update,
+                                        injector.begin if injector else lambda: None)
+                    if injector:
+                        outcome.faults = faults.judge(injector.finish(),
+                                                      _iterations(run_dir))
                 else:
                     assert shaker_runner is not None
                     outcome = shaker_runner.run(run, run_dir, rid)
             except BaseException:
+                if injector:
+                    injector.finish(timeout=60)
                 progress.stop()
                 atomic_write_json(run_dir / "run.json", {**record, "status": "interrupted",
                                                          "ended_at": _now()})
@@ -198,6 +220,29 @@ def execute(exp: Experiment, workload: Workload, *, reset: bool = False,
     return result
 
 
+def _fault_deployer(exp: Experiment, workload: Workload) -> Deployer | None:
+    """The deployer that injects the workload's faults, every fault checked before any run."""
+    if not any(run.faults for run in workload.runs):
+        return None
+    from enos import deployers
+
+    name = deployers.recorded(exp)
+    if not name:
+        raise EnosError("the workload injects faults but no cloud was deployed",
+                        "run 'enos os' first, or remove the scenarios' faults")
+    deployer = deployers.load(name)
+    for run in workload.runs:
+        faults.check_services(run.faults, deployer, exp, str(workload.run_file))
+    return deployer
+
+
+def _iterations(run_dir: Path) -> list[dict[str, Any]]:
+    try:
+        return iterations_of(json.loads((run_dir / "results.json").read_text()))
+    except (OSError, ValueError):
+        return []
+
+
 def _report(position: int, total: int, run: Run, outcome: RunOutcome, run_dir: Path,
             echo: Callable[[str], None]) -> None:
     head = f"[{position}/{total}] {run.type} {run.label()}"
@@ -211,6 +256,8 @@ def _report(position: int, total: int, run: Run, outcome: RunOutcome, run_dir: P
     if outcome.workloads or outcome.status in (OK, SLA_FAILED):
         for line in render(outcome):
             echo(line)
+    for judged in outcome.faults:
+        echo(faults.describe(judged))
     echo(f"  results: {run_dir}/")
 
 

@@ -14,6 +14,8 @@
           plugin: plugins/                # optional, relative to the workload directory
           args:                # shadow the top-level args; a scalar is a one-value list
             times: 50
+          faults:              # optional: injected during each run (enos.bench.faults)
+            - {at: 20s, action: stop, service: mariadb, for: 5s}
 
 For Shaker, ``file`` is the alias of a scenario shipped with Shaker
 (``openstack/dense_l3_east_west``), not a file of the workload.
@@ -25,15 +27,19 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from enos.bench.faults import parse as parse_faults
 from enos.config.checks import truth
 from enos.errors import ConfigError, did_you_mean
+
+if TYPE_CHECKING:
+    from enos.faults import Fault
 
 RUN_FILE = "run.yml"
 TYPES = ("rally", "shaker")
 TYPE_KEYS = ("enabled", "args", "scenarios")
-SCENARIO_KEYS = ("name", "file", "enabled", "args", "plugin")
+SCENARIO_KEYS = ("name", "file", "enabled", "args", "plugin", "faults")
 # The most runs a workload may expand to (counted before any is built).
 MAX_RUNS = 10_000
 
@@ -51,6 +57,7 @@ class Run:
     plugins: tuple[Path, ...] = ()
     index: int = 0  # position in the workload's runs, from 1
     scenario_index: int = 0  # position of the scenario under its type, from 0
+    faults: tuple[tuple[float, Fault], ...] = ()  # (seconds after the first iteration, fault)
 
     def label(self) -> str:
         """``boot and list servers (concurrency=2, times=50)``."""
@@ -66,6 +73,8 @@ class Run:
             "path": str(self.path) if self.path else None,
             "args": self.args,
             "plugins": [str(p) for p in self.plugins],
+            **({"faults": [{"at": at, "fault": f.label()} for at, f in self.faults]}
+               if self.faults else {}),
         }
 
 
@@ -205,6 +214,10 @@ def expand(  # noqa: C901 - one pass over run.yml's two levels, each check next 
                                 f"workload directory {directory}", f"{key}.file",
                                 hint=_file_hint(kind, directory, file))
             plugins = _plugins(scenario, key, directory, error)
+            faults = parse_faults(scenario.get("faults"), f"{key}.faults", error)
+            if faults and kind != "rally":
+                raise error(f"scenario '{name}': faults are injected during Rally runs only",
+                            f"{key}.faults", hint="move the faults to a rally scenario")
             local_args = scenario.get("args") or {}
             if not isinstance(local_args, dict):
                 raise error(f"'{key}.args' must be a mapping of argument names to values",
@@ -227,6 +240,7 @@ def expand(  # noqa: C901 - one pass over run.yml's two levels, each check next 
                 workload.runs.append(Run(
                     type=kind, scenario=name, file=file, path=path, args=combination,
                     plugins=plugins, index=len(workload.runs) + 1, scenario_index=position,
+                    faults=faults,
                 ))
             if path is not None:
                 workload.warnings += _template_warnings(path, name, merged)

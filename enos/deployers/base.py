@@ -25,12 +25,17 @@ class Endpoint:
     """Something a deployer or a service exposes on a host: a web UI, an API, a metrics
     target. ``kind`` is ``ui``, ``api``, ``metrics`` (a Prometheus endpoint), or what a TCP
     service is: ``db``, ``mq``, ``cache``, ``tcp``. ``host`` is the alias of the host serving
-    it."""
+    it, ``program`` the service (a name :meth:`Deployer.services` gives) that serves it."""
 
     name: str
     url: str
     kind: str = "api"
     host: str | None = None
+    program: str | None = None
+
+
+# What :meth:`Deployer.control` does to one service (``enos fault``, a workload's ``faults:``).
+ACTIONS = ("restart", "kill", "stop", "start")
 
 
 class Deployer:
@@ -122,9 +127,15 @@ class Deployer:
         return []
 
     def control(self, exp: Experiment, service: str, action: str, out: Output,
-                hosts: list[str] | None = None) -> dict[str, str]:
-        """``action`` (start, stop, restart) one service, on all its hosts or on ``hosts``;
-        return what was done on each host."""
+                hosts: list[str] | None = None,
+                pause: float | None = None) -> dict[str, dict[str, Any]]:
+        """``action`` (start, stop, restart, kill) one service, on all its hosts or on
+        ``hosts``. ``kill`` is a crash (SIGKILL; the service's supervisor restarts it);
+        ``pause``: a stop lasts that many seconds, then the service starts again; a restart
+        waits that long between its stop and its start (timed on the host).
+
+        Returns, per host, ``{"done": stopped|started|restarted|killed|absent, "at",
+        "done_at", "back_at", "up_at"}``: epoch seconds on the host's clock (None: not done)."""
         raise NotBuiltError(f"the {self.name} deployer cannot {action} one service")
 
     def passthrough(self, exp: Experiment, args: list[str], out: Output) -> int:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 
-from enos.deployers.base import Deployer, Endpoint
+from enos.deployers.base import ACTIONS, Deployer, Endpoint
 from enos.errors import EnosError, did_you_mean
 from enos.utils import cache
 from enos.utils.cache import cache_dir
@@ -525,26 +525,27 @@ class NativeDeployer(Deployer):
         return program_names()
 
     def control(self, exp: Experiment, service: str, action: str, out: Output,
-                hosts: list[str] | None = None) -> dict[str, str]:
-        """Start, stop or restart one supervised service on its hosts (all, or ``hosts``);
-        return what was done on each host (stopped, started, restarted, absent)."""
+                hosts: list[str] | None = None,
+                pause: float | None = None) -> dict[str, dict[str, Any]]:
+        """Act on one supervised service through its hosts' supervisors (see the contract)."""
         if service not in program_names():
             raise EnosError(f"the native deployer has no service '{service}'",
                             did_you_mean(service, program_names())
                             or f"services: {', '.join(program_names())}")
-        if action not in ("start", "stop", "restart"):
-            raise EnosError(f"unknown action '{action}'", "use start, stop or restart")
+        if action not in ACTIONS:
+            raise EnosError(f"unknown action '{action}'", f"use {', '.join(ACTIONS)}")
         from enos.ansible.runner import run_playbook
 
         result = run_playbook(
             PLAYBOOKS / "control.yml", exp.inventory_path, limit=",".join(hosts) if hosts
             else None, title=f"{action} {service}", log_dir=exp.path / "logs",
             extravars={**_extravars(exp, options_of_state(exp), False),
-                       "enos_control_service": service, "enos_control_action": action},
+                       "enos_control_service": service, "enos_control_action": action,
+                    **({"enos_control_pause": round(pause, 3)} if pause else {})},
             quiet=out.quiet, verbosity=out.verbosity,
             retry_hint=f"check the hosts, then {action} {service} again")
-        return {host: str(facts.get("enos_control")) for host, facts in result.facts.items()
-                if "enos_control" in facts}
+        return {host: dict(facts["enos_control"]) for host, facts in result.facts.items()
+                if isinstance(facts.get("enos_control"), dict)}
 
     def status(self, exp: Experiment) -> list[dict[str, Any]]:
         from enos import status
@@ -565,12 +566,14 @@ class NativeDeployer(Deployer):
         out = []
         for name, url in sorted((cloud.get("endpoints") or {}).items()):
             host = by_address.get(url.split("//", 1)[-1].split(":", 1)[0])
-            out.append(Endpoint(name, url, "api", host))
+            out.append(Endpoint(name, url, "api", host, SERVICE_PORTS[name][0]
+                                if name in SERVICE_PORTS else None))
         # The infrastructure, on every host of its group, and RabbitMQ's metrics.
         for name, group, kind, url in INFRA_ENDPOINTS:
             for host in groups.get(group) or []:
                 address = addresses.get(host)
                 if address:
-                    out.append(Endpoint(name, url.format(address=address), kind, host))
+                    out.append(Endpoint(name, url.format(address=address), kind, host,
+                                        name))
         return out
 
