@@ -170,18 +170,24 @@ def _client_tee(lines: Iterable[str], service: str, host: str | None, tz: _dt.tz
         yield line
 
 
-def read_log(found: Found, lines: Iterable[str], source: str, service: str, host: str | None,
-             tz: _dt.tzinfo) -> None:
-    """One log: its outages, restarts and upgrades, and its client errors."""
-    events = logs.parse(_client_tee(lines, service, host, tz, found.client_errors), source, tz)
+def read_log(found: Found, lines: Iterable[str], source: str, service: str | None,
+             host: str | None, tz: _dt.tzinfo, name: str = "?") -> None:
+    """One log: its outages, restarts and upgrades, and its client errors. Without
+    ``service`` (a file given by path), the server the log tells is the service (``name``, the
+    file's, for an OpenStack service)."""
+    def who(server: str) -> str:
+        return service or (name if server == "openstack" else server)
+
+    events = logs.parse(_client_tee(lines, service or name, host, tz, found.client_errors),
+                        source, tz)
     spans, restarts, upgrades = logs.timeline(events)
     for span in spans:
-        found.spans.append((service, host, span))
+        found.spans.append((who(span.server), host, span))
     for restart in restarts:
-        found.restarts.append({"service": service, "host": host, "at": restart.at,
+        found.restarts.append({"service": who(restart.server), "host": host, "at": restart.at,
                                "evidence": list(restart.evidence)})
     for up in upgrades:
-        found.upgrades.append({"service": service, "host": host, "at": up.at,
+        found.upgrades.append({"service": who(up.server), "host": host, "at": up.at,
                                "from": up.from_version, "to": up.to_version,
                                "evidence": list(up.evidence)})
 
@@ -352,12 +358,14 @@ def to_json(timeline: dict[str, Any], tz: _dt.tzinfo) -> dict[str, Any]:
 def _lines_of(path: str, host: Host | None) -> Iterator[str]:
     """A file's lines, read in place, or over SSH (its last REMOTE_TAIL_BYTES)."""
     if host is None:
+        if not Path(path).is_file():
+            return
         try:
             handle = open(path, encoding="utf-8", errors="replace")
         except OSError:
             return
         with handle:
-            yield from handle
+            yield from logs.lines_of(handle)
         return
     from enos import status
 
@@ -365,7 +373,7 @@ def _lines_of(path: str, host: Host | None) -> Iterator[str]:
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                           stdin=subprocess.DEVNULL, text=True, errors="replace") as proc:
         assert proc.stdout is not None
-        yield from proc.stdout
+        yield from logs.lines_of(proc.stdout)
 
 
 def of_experiment(exp: Experiment, tz: _dt.tzinfo) -> Found:
@@ -425,16 +433,19 @@ def _since(journal: list[dict[str, Any]]) -> float:
 
 def of_files(paths: list[Path], tz: _dt.tzinfo) -> Found:
     """Logs given by path (no experiment): each file's service is its server, else its name."""
+    from enos.errors import UsageError
+
     found = Found()
     for path in paths:
+        if not path.is_file():
+            what = "does not exist" if not path.exists() else "is not a regular file"
+            raise UsageError(f"--log {path}: {what}", "give the path of a log file")
         try:
             handle = open(path, encoding="utf-8", errors="replace")
         except OSError as exc:
-            from enos.errors import UsageError
-
             raise UsageError(f"cannot read {path}: {exc.strerror}",
-                             "give the path of a log file") from None
+                             "give the path of a log file that enos can read") from None
         with handle:
-            stem = path.name.split(".")[0] or path.name
-            read_log(found, handle, str(path), stem, None, tz)
+            stem = path.name.split(".log")[0] or path.name
+            read_log(found, logs.lines_of(handle), str(path), None, None, tz, name=stem)
     return found

@@ -40,9 +40,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 MAX_LINE = 4096
 # Starts this close together, with nothing between them, are one start (a crash loop faster
@@ -265,9 +266,19 @@ def _event(d: dict[str, object]) -> LogEvent:
                     before=before if isinstance(before, _dt.datetime) else None)
 
 
+def lines_of(handle: IO[str]) -> Iterator[str]:
+    """A text stream's lines, none longer than :data:`MAX_LINE` (a longer one comes in pieces):
+    memory stays bounded whatever the file holds."""
+    while True:
+        line = handle.readline(MAX_LINE)
+        if not line:
+            return
+        yield line
+
+
 def parse_file(path: Path, tz: _dt.tzinfo, source: str | None = None) -> list[LogEvent]:
     with open(path, encoding="utf-8", errors="replace") as handle:
-        return parse(handle, source or str(path), tz)
+        return parse(lines_of(handle), source or str(path), tz)
 
 
 # -- from events to outages -----------------------------------------------------------------------
