@@ -55,6 +55,22 @@ def unique_networks() -> list[dict[str, Any]]:
     ]
 
 
+def processes_under(path: Path) -> list[str]:
+    """Processes whose command line or environment names ``path`` (an experiment's)."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            env = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if str(path) in cmd or str(path) in env:
+            out.append(f"{pid} {cmd[:150]}")
+    return out
+
+
 def netns_names() -> set[str]:
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
                          check=False).stdout

@@ -53,25 +53,22 @@ def test_three_hosts_up_reach_info_destroy(local_testbed) -> None:
         capture_output=True, text=True, check=True,
     ).stdout.strip()
     assert addr == control["address"]
-    hostname = subprocess.run(
-        ["ssh", "-i", str(key), "-o", "StrictHostKeyChecking=no", "-o",
-         "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", f"root@{addr}",
-         "ip -o -4 addr show eth0"],
-        capture_output=True, text=True, check=True, timeout=30,
-    ).stdout
-    assert addr in hostname
+
+    def ssh(command: str) -> str:
+        return subprocess.run(
+            ["ssh", "-i", str(key), "-o", "StrictHostKeyChecking=no", "-o",
+             "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", f"root@{addr}", command],
+            capture_output=True, text=True, check=True, timeout=30,
+        ).stdout
+
+    assert addr in ssh("ip -o -4 addr show eth0")
 
     # A host's root logs in like a fresh machine's: this machine's shell start-up files (a
     # developer's pyenv or conda, which every SSH command would otherwise run) are not run;
     # the distribution's defaults stand in for them, and this machine's stay as they were.
     home = Path.home()
     mine = {f: (home / f).read_bytes() for f in (".bashrc", ".profile") if (home / f).exists()}
-    seen = subprocess.run(
-        ["ssh", "-i", str(key), "-o", "StrictHostKeyChecking=no", "-o",
-         "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", f"root@{addr}",
-         "for f in .bashrc .profile; do [ -e ~/$f ] && echo $f $(md5sum < ~/$f); done"],
-        capture_output=True, text=True, check=True, timeout=30,
-    ).stdout
+    seen = ssh("for f in .bashrc .profile; do [ -e ~/$f ] && echo $f $(md5sum < ~/$f); done")
     for name, data in mine.items():
         skel = Path("/etc/skel") / name
         expected = hashlib.md5(skel.read_bytes() if skel.exists() else b"").hexdigest()

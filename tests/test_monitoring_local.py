@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import netns_names, run_enos, unique_networks
+from conftest import netns_names, processes_under, run_enos, unique_networks
 
 pytestmark = [
     pytest.mark.integration,
@@ -69,20 +69,6 @@ class Cloud:
     def events(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in (self.exp / "events.jsonl").read_text()
                 .splitlines()]
-
-
-def processes_under(path: Path) -> list[str]:
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if str(path) in cmd:
-            out.append(f"{pid} {cmd[:150]}")
-    return out
 
 
 @pytest.fixture(scope="module")

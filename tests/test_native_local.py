@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import netns_names, unique_networks
+from conftest import netns_names, processes_under, unique_networks
 
 from enos import deployers
 from enos.experiment import Experiment
@@ -59,21 +59,6 @@ def enos(*args: str, cwd: Path, timeout: int = 1500) -> subprocess.CompletedProc
 def ok(proc: subprocess.CompletedProcess[str]) -> str:
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout + proc.stderr
-
-
-def processes_under(path: Path) -> list[str]:
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            env = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if str(path) in cmd or str(path) in env:
-            out.append(f"{pid} {cmd[:150]}")
-    return out
 
 
 @pytest.fixture
