@@ -16,6 +16,7 @@ import os
 import random
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -232,8 +233,8 @@ def test_leftover_check_sees_what_is_left(tmp_path: Path) -> None:
     (xp / "state.json").write_text(json.dumps({"resources": {"provider_state": {"id": "c0ffee"}}}))
     before, procs = machine_state(), _processes()
     ns, link = "enos-c0ffee-0", "ebc0ffee0"
-    subprocess.run(["ip", "netns", "add", ns], check=True)
-    sleeper = subprocess.Popen(["python3", "-c", "import time; time.sleep(60)", str(xp / "m")])
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)",
+                                str(xp / "m")])
     try:
         subprocess.run(["ip", "link", "add", link, "type", "veth", "peer", "name", "ec0ffee0h0"],
                        check=True)

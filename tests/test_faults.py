@@ -125,17 +125,21 @@ def test_logs_and_supervisor_explain_what_probes_saw_and_what_they_did_not() -> 
     found.exits.append({"service": "nova-conductor", "host": "control-1", "at": at(40),
                         "expected": False, "evidence": "history: nova-conductor exited"})
     found.restarts += [
-        {"service": "nova-conductor", "host": "control-1", "at": at(40.6), "evidence": ["h"]},
-        {"service": "rabbitmq", "host": "control-1", "at": at(10.6), "evidence": ["h2"]},
-        {"service": "rabbitmq", "host": "control-1", "at": at(11), "evidence": ["log"]}]
+        {"service": "nova-conductor", "host": "control-1", "at": at(40.6), "evidence": ["h"],
+         "supervised": True},
+        {"service": "rabbitmq", "host": "control-1", "at": at(10.6), "evidence": ["h2"],
+         "supervised": True},
+        # RabbitMQ logs its start ~10 s after its supervisor started it: the same restart.
+        {"service": "rabbitmq", "host": "control-1", "at": at(20.4), "evidence": ["log"]}]
     timeline = outages.merge(found)
     rabbit, conductor = timeline["outages"]
     assert (rabbit.cause, rabbit.start, rabbit.end) == ("crash", at(10.5), at(21))
     assert "rabbit.log:9" in rabbit.evidence and any("-9" in e for e in rabbit.evidence)
     assert (conductor.service, conductor.cause, conductor.seconds) == ("nova-conductor",
                                                                        "crash", 0.6)
-    restarts = [(r["service"], r["at"]) for r in timeline["restarts"]]
-    assert restarts == [("rabbitmq", at(10.6)), ("nova-conductor", at(40.6))]
+    restarts = [(r["service"], r["at"], r["evidence"]) for r in timeline["restarts"]]
+    assert restarts == [("rabbitmq", at(10.6), ["h2", "log"]),
+                        ("nova-conductor", at(40.6), ["h"])]
     data = outages.to_json(timeline, UTC)
     assert data["outages"][0]["start"] == "2026-11-22T10:00:10.500+00:00"
     assert set(data["outages"][0]) >= {"service", "host", "start", "end", "seconds", "cause",

@@ -56,6 +56,8 @@ _CLIENT_ERROR = re.compile(
     r"Connection refused|Connection reset|ConnectionRefusedError|timed out|"
     r"Unable to establish connection|ServiceUnavailable).*)$")
 MAX_EVIDENCE = 8
+# A server logs its start this long after its supervisor started it, at most.
+LOG_LAG = 60.0
 
 
 @dataclass
@@ -214,6 +216,7 @@ def read_history(found: Found, lines: Iterable[str], source: str, host: str | No
         elif event == "start":
             if program in seen:
                 found.restarts.append({"service": service, "host": host, "at": _epoch(at),
+                                       "supervised": True,
                                        "evidence": [f"{where}: {program} started again "
                                                     f"(pid {item.get('pid')})"]})
             seen.add(program)
@@ -330,17 +333,26 @@ def _explain(outage: Outage, found: Found, slack: float, used_spans: set[int],
 
 
 def _dedup(items: list[dict[str, Any]], slack: float) -> list[dict[str, Any]]:
-    """One restart per service and host within ``slack`` seconds, evidence joined."""
+    """One restart per restart: the supervisor's start, and what the server's log says of the
+    same start (it may log it seconds later: RabbitMQ's banner comes ~10 s after its process),
+    joined. A log's restart joins the supervisor's last start of that service and host within
+    :data:`LOG_LAG` seconds before it; restarts known from logs only join within ``slack``."""
     out: list[dict[str, Any]] = []
-    for item in sorted(items, key=lambda r: r["at"]):
-        twin = next((r for r in out if r["service"] == item["service"]
-                     and r["host"] == item["host"]
-                     and abs((r["at"] - item["at"]).total_seconds()) <= slack), None)
+    for item in sorted(items, key=lambda r: (not r.get("supervised"), r["at"])):
+        same = [r for r in out if r["service"] == item["service"] and r["host"] == item["host"]]
+        twin = None  # every start a supervisor made is a restart of its own
+        if not item.get("supervised"):
+            twin = max((r for r in same if r.get("supervised")
+                        and 0 <= (item["at"] - r["at"]).total_seconds() <= LOG_LAG),
+                       key=lambda r: r["at"], default=None)
+            if twin is None:
+                twin = next((r for r in same
+                             if abs((r["at"] - item["at"]).total_seconds()) <= slack), None)
         if twin is None:
             out.append({**item, "evidence": list(item["evidence"])})
         else:
             twin["evidence"] += [e for e in item["evidence"] if e not in twin["evidence"]]
-    return out
+    return sorted(out, key=lambda r: r["at"])
 
 
 def to_json(timeline: dict[str, Any], tz: _dt.tzinfo) -> dict[str, Any]:
