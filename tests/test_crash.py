@@ -233,6 +233,7 @@ def test_leftover_check_sees_what_is_left(tmp_path: Path) -> None:
     (xp / "state.json").write_text(json.dumps({"resources": {"provider_state": {"id": "c0ffee"}}}))
     before, procs = machine_state(), _processes()
     ns, link = "enos-c0ffee-0", "ebc0ffee0"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)",
                                 str(xp / "m")])
     try:
