@@ -9,8 +9,8 @@ loss, backend auto: the userspace delay line on a kernel without netem), runs `e
 then alternately `enos bench` without rules (`enos tc --reset`) and with them (`enos tc`),
 ``--repeat`` times each, and prints the median duration of a whole boot-and-list iteration and
 of each atomic action, with and without the delay, and their difference, then the duration of
-every iteration, sorted (Rally polls a booting server every 2 s after a 1 s pause that it leaves
-out of the duration: the durations cluster, and a median moves by whole polls). Everything runs
+every iteration, sorted (Rally's ``total``: it polls a booting server 1 s after the request, then
+every 2 s: the durations cluster a poll apart, and a median can jump by one). Everything runs
 through the real `enos` command; `enos destroy --hard` at the end.
 
 ``--count-round-trips`` then counts N, the cross-group round trips one iteration makes, and
@@ -19,7 +19,8 @@ the delay). After the timed runs, with the rules removed, ``--count-runs`` more 
 (not part of the medians above, so that the sniffer's CPU does not weigh on them) are
 sniffed on the compute host's ``network_interface`` interface (eth0), from inside its network
 namespace (``ip netns exec <extra.netns>``: this script again, ``--sniff``, stdlib only: an
-``AF_PACKET``/``SOCK_RAW`` socket, kernel timestamps, IPv4 + TCP/UDP headers parsed by hand).
+``AF_PACKET``/``SOCK_RAW`` socket bound to ETH_P_ALL, which sees the outgoing packets too,
+kernel timestamps, IPv4 + TCP/UDP headers parsed by hand).
 Each run is followed, after ``--settle`` seconds, by an idle window as long as the run's
 iterations, nothing running. Only flows between the compute host's address and a grp1 host's
 address on that network count (the addresses the rules delay). In each flow (a TCP connection
@@ -27,7 +28,8 @@ or a UDP port pair) a *turn* is a segment that carries payload (or a SYN: openin
 connection costs its round trip) in one direction when the last such one went the other way
 (or none was seen yet); pure ACKs, FINs and RSTs are not turns. With the rules, every turn
 waits one one-way delay, so two turns are one round trip. Turns count in the iterations'
-windows (Rally's timestamp to timestamp + duration, concurrency 1) and in the idle window:
+windows (from Rally's timestamp, for duration + idle_duration; concurrency 1) and in the idle
+window:
 
     N = (turns_run - turns_idle * run_seconds / idle_seconds) / 2 / K
 
@@ -35,6 +37,7 @@ per iteration (K iterations sniffed), with the idle rate and the turns per servi
 Turns of parallel flows that overlap in time cost one delay, not two, and a turn off the
 iteration's critical path (an asynchronous report) costs none: N bounds the round trips on
 the way from above, unless slow start over a long transfer adds round trips without turns.
+The target is judged on the medians of ``total`` in the table (whole iterations).
 """
 
 from __future__ import annotations
@@ -221,7 +224,8 @@ def alternate(cwd: Path, workload: Path, repeat: int) -> tuple[dict[str, list[di
                                                                dict[str, list[float]]]:
     """``repeat`` times a bench run without rules then one with them; the rules removed after.
 
-    The medians of each run, and the duration of every successful iteration.
+    The medians of each run, and the whole duration of every successful iteration (Rally's
+    ``total``: its ``duration`` and its ``idle_duration``).
     """
     runs: dict[str, list[dict[str, float]]] = {"without": [], "with": []}
     totals: dict[str, list[float]] = {"without": [], "with": []}
@@ -230,7 +234,8 @@ def alternate(cwd: Path, workload: Path, repeat: int) -> tuple[dict[str, list[di
             enos(cwd, "-q", *argv)
             medians, iterations = bench_run(cwd, workload)
             runs[case].append(medians)
-            totals[case] += [float(it["duration"]) for it in iterations if not it.get("error")]
+            totals[case] += [_window(it)[1] - _window(it)[0] for it in iterations
+                             if not it.get("error")]
     enos(cwd, "-q", "tc", "--reset")
     return runs, totals
 
