@@ -33,7 +33,13 @@ FILE = "events.jsonl"
 
 def now() -> str:
     """The current time, ISO 8601 with the time zone, to the millisecond."""
-    return _dt.datetime.now(_dt.UTC).astimezone().isoformat(timespec="milliseconds")
+    return iso(_dt.datetime.now(_dt.UTC).timestamp())
+
+
+def iso(epoch: float) -> str:
+    """An epoch time as the journal writes times (local zone, milliseconds)."""
+    return _dt.datetime.fromtimestamp(epoch, _dt.UTC).astimezone().isoformat(
+        timespec="milliseconds")
 
 
 def path_of(exp: Experiment | Path) -> Path:

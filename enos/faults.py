@@ -17,7 +17,6 @@ hosts, the action and, for a fault that lasts, its end::
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -108,15 +107,11 @@ def inject(fault: Fault, deployer: Deployer, exp: Experiment, out: Output,
     if fault.action in ("restart", "kill"):
         end = end or max(float(d["done_at"]) for d in acted.values())
     detail = {"action": fault.action, "hosts": sorted(acted), **context}
-    events.record(exp, "fault", fault.service, at=_iso(start), event="start",
+    events.record(exp, "fault", fault.service, at=events.iso(start), event="start",
                   **({"for": fault.pause} if fault.pause else {}), **detail)
     if end is not None:
-        events.record(exp, "fault", fault.service, at=_iso(end), event="end",
+        events.record(exp, "fault", fault.service, at=events.iso(end), event="end",
                       seconds=round(end - start, 3), **detail)
     return {"fault": fault.label(), "service": fault.service, "action": fault.action,
             "hosts": acted, "start": start, "end": end}
 
-
-def _iso(epoch: float) -> str:
-    return _dt.datetime.fromtimestamp(epoch, _dt.UTC).astimezone().isoformat(
-        timespec="milliseconds")

@@ -252,3 +252,15 @@ def appended(path: Path, position: int, poll: float = 0.25) -> Iterator[str]:
             yield from complete
         else:
             time.sleep(poll)
+
+
+def collect(exp: Experiment) -> list[dict[str, Any]]:
+    """The rows of the deployer that deployed the cloud, then of every started service."""
+    from enos import deployers, services
+
+    rows: list[dict[str, Any]] = []
+    name = deployers.recorded(exp)
+    if name:
+        rows += deployers.load(name).status(exp)
+    rows += services.status(exp)
+    return rows

@@ -21,11 +21,10 @@ def command(opts: Options, service: str, host: str | None, lines: int, follow: b
     """Print the last lines of SERVICE's log (a name 'enos status' shows: keystone,
     nova-compute-compute-1, prometheus...); with -f, follow it until interrupted."""
     from enos import status
-    from enos.commands.status import collect
     from enos.errors import EnosError, did_you_mean
 
     exp = opts.experiment("logs")
-    rows = [r for r in collect(exp) if r.get("log")]
+    rows = [r for r in status.collect(exp) if r.get("log")]
     names = sorted({str(r["service"]) for r in rows})
     match = [r for r in rows if r["service"] == service]
     if not match:

@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
 
 import click
 
 from enos.commands.common import Options, pass_options
-
-if TYPE_CHECKING:
-    from enos.experiment import Experiment
-
-
-def collect(exp: Experiment) -> list[dict[str, Any]]:
-    """The rows of the deployer that deployed the cloud, then of every started service."""
-    from enos import deployers, services
-
-    rows: list[dict[str, Any]] = []
-    name = deployers.recorded(exp)
-    if name:
-        rows += deployers.load(name).status(exp)
-    rows += services.status(exp)
-    return rows
 
 
 @click.command("status")
@@ -32,6 +16,8 @@ def collect(exp: Experiment) -> list[dict[str, Any]]:
 def command(opts: Options, out: str) -> None:
     """Show every service per host: running or not, since when, restarts, the address it
     listens on and the last error line of its log. Exits 1 when one is not running."""
+    from enos.status import collect
+
     exp = opts.experiment("status")
     rows = collect(exp)
     if out == "json":

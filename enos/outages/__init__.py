@@ -391,7 +391,6 @@ def _lines_of(path: str, host: Host | None) -> Iterator[str]:
 def of_experiment(exp: Experiment, tz: _dt.tzinfo) -> Found:
     """Read every source of the experiment."""
     from enos import deployers, events, monitoring, status
-    from enos.commands.status import collect
     from enos.monitoring.section import seconds
 
     found = Found()
@@ -403,7 +402,7 @@ def of_experiment(exp: Experiment, tz: _dt.tzinfo) -> Found:
     hosts = {h.alias: h for h in (exp.resources.hosts if exp.resources else [])}
     local = status.shares_machine(exp)
     histories: set[tuple[str, str]] = set()
-    for row in collect(exp):
+    for row in status.collect(exp):
         if row.get("state") == "unreachable" or not row.get("log"):
             continue
         host = str(row["host"])
