@@ -1,6 +1,6 @@
 """Rally's boot-and-list with and without a delay between the control and compute groups.
 
-    python benchmarks/tc_rally.py [--delay 1ms] [--times 10] [--repeat 2]
+    python benchmarks/tc_rally.py [--delay 1ms] [--times 10] [--repeat 2] [--poll 0.2]
                                   [--count-round-trips] [--count-runs 1] [--settle 10]
 
 Writes a local reservation.yaml in a temporary directory (grp1: control and network, grp2:
@@ -9,9 +9,13 @@ loss, backend auto: the userspace delay line on a kernel without netem), runs `e
 then alternately `enos bench` without rules (`enos tc --reset`) and with them (`enos tc`),
 ``--repeat`` times each, and prints the median duration of a whole boot-and-list iteration and
 of each atomic action, with and without the delay, and their difference, then the duration of
-every iteration, sorted (Rally's ``total``: it polls a booting server 1 s after the request, then
-every 2 s: the durations cluster a poll apart, and a median can jump by one). Everything runs
-through the real `enos` command; `enos destroy --hard` at the end.
+every iteration, sorted (Rally's ``total``). Rally polls a booting server 1 s after the request,
+then every 2 s by default: the durations then cluster a poll apart, and a median jumps by 2 s
+when a few hundred milliseconds move an iteration past a poll. ``--poll`` sets both (run.yml's
+``rally.config``: ``nova_server_boot_prepoll_delay`` and ``nova_server_boot_poll_interval``),
+0.2 s by default, so that a boot's measured duration is within 0.2 s of the real one; ``--poll
+0`` keeps Rally's defaults. Everything runs through the real `enos` command; `enos destroy
+--hard` at the end.
 
 ``--count-round-trips`` then counts N, the cross-group round trips one iteration makes, and
 judges the target ``median_with <= 1.05 * median_without + N * RTT_added`` (RTT_added = twice
@@ -349,6 +353,9 @@ def main() -> int:
     parser.add_argument("--delay", default="1ms", help="each way, between the two groups")
     parser.add_argument("--times", type=int, default=10, help="iterations of one bench run")
     parser.add_argument("--repeat", type=int, default=2, help="bench runs with and without")
+    parser.add_argument("--poll", type=float, default=0.2,
+                        help="Rally's boot poll interval and pre-poll delay, seconds (0: "
+                             "Rally's defaults, 1 s then every 2 s)")
     parser.add_argument("--count-round-trips", action="store_true",
                         help="sniff the compute host without rules, count the cross-group "
                              "round trips of an iteration (N) and judge the target")
@@ -378,9 +385,13 @@ def main() -> int:
         workload = cwd / "workload"
         workload.mkdir()
         shutil.copy(WORKLOAD / "nova-boot-list-cc.yml", workload)
-        (workload / "run.yml").write_text(
-            f"rally:\n  args: {{concurrency: [1], times: [{args.times}]}}\n  scenarios:\n"
-            "    - {name: boot and list, file: nova-boot-list-cc.yml}\n")
+        run: dict[str, Any] = {"args": {"concurrency": [1], "times": [args.times]},
+                               "scenarios": [{"name": "boot and list",
+                                              "file": "nova-boot-list-cc.yml"}]}
+        if args.poll > 0:
+            run["config"] = {"openstack": {"nova_server_boot_prepoll_delay": args.poll,
+                                           "nova_server_boot_poll_interval": args.poll}}
+        (workload / "run.yml").write_text(yaml.safe_dump({"rally": run}, sort_keys=False))
         try:
             enos(cwd, "-q", "deploy")
             runs, totals = alternate(cwd, workload, args.repeat)
@@ -389,8 +400,10 @@ def main() -> int:
         finally:
             subprocess.run(["enos", "-q", "destroy", "--hard"], cwd=cwd, check=False)
     names = sorted({n for r in runs["without"] for n in r}, key=lambda n: (n != "total", n))
+    poll = f"Rally polls every {args.poll:g} s" if args.poll > 0 else "Rally's default polls"
     print(f"boot-and-list, {args.times} iterations a run, {args.repeat} run(s) each, delay "
-          f"{args.delay} each way between control/network and compute (median seconds)")
+          f"{args.delay} each way between control/network and compute, {poll} "
+          "(median seconds)")
     print(f"{'action':<28}{'without':>10}{'with':>10}{'diff':>10}{'ratio':>8}")
     for name in names:
         a = statistics.median(r[name] for r in runs["without"] if name in r)

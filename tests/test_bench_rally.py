@@ -133,3 +133,34 @@ def test_session_with_real_rally(tmp_path: Path, venv: Path) -> None:
                  "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default"})
     assert json.loads((exp.path / "bench" / "rally-env.json").read_text())["name"] \
         == "enos-no-cloud"
+
+
+def test_rally_config_reaches_rally(tmp_path: Path, venv: Path) -> None:
+    """run.yml's rally.config lands in rally.conf, and Rally reads it (debug: RALLYDEBUG lines)."""
+    wl_dir = tmp_path / "workload"
+    wl_dir.mkdir()
+    (wl_dir / "dummy.yml").write_text(DUMMY)
+    run = ("rally:\n  config:\n    DEFAULT: {debug: true}\n"
+           "    openstack: {nova_server_boot_poll_interval: 0.25}\n"
+           "  scenarios:\n    - {name: dummy, file: dummy.yml, "
+           "args: {concurrency: 1, times: 1}}\n")
+    (wl_dir / "run.yml").write_text(run)
+    exp = Experiment(tmp_path / "xp")
+    exp.path.mkdir()
+    lines: list[str] = []
+    result = session.execute(exp, workload.load(wl_dir), say=lines.append,
+                             echo=lines.append, credentials={})
+    assert [o.status for o in result.outcomes] == [OK], "\n".join(lines)
+    conf = (exp.path / "bench" / "rally.conf").read_text()
+    assert "[DEFAULT]\nuse_stderr = true\ndebug = true\n" in conf
+    assert "[openstack]\nnova_server_boot_poll_interval = 0.25\n" in conf
+    log = (exp.path / "bench" / result.outcomes[0].run_id / "rally.log").read_text()
+    assert " RALLYDEBUG " in log
+
+    # Without the option, the file is written back without it, and Rally logs no debug line.
+    (wl_dir / "run.yml").write_text(run.replace("    DEFAULT: {debug: true}\n", ""))
+    result = session.execute(exp, workload.load(wl_dir), say=lines.append,
+                             echo=lines.append, credentials={})
+    assert "debug" not in (exp.path / "bench" / "rally.conf").read_text()
+    log = (exp.path / "bench" / result.outcomes[0].run_id / "rally.log").read_text()
+    assert " RALLYDEBUG " not in log

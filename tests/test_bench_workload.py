@@ -219,6 +219,19 @@ def test_bad_yaml(tmp_path: Path) -> None:
     ("rally:\n  args: [1]\n  scenarios: []\n", "rally.args", "mapping"),
     ("rally:\n  scenarios:\n    - {name: a, file: nova-boot-list-cc.yml, plugin: p.py}\n",
      "rally.scenarios.0.plugin", "plugin 'p.py' does not exist"),
+    ("rally:\n  config: [a]\n  scenarios: []\n", "rally.config", "mapping of rally.conf"),
+    ("rally:\n  config: {openstack: 1}\n  scenarios: []\n", "rally.config.openstack",
+     "mapping of options"),
+    ("rally:\n  config: {'a b': {x: 1}}\n  scenarios: []\n", "rally.config",
+     "not a section name"),
+    ("rally:\n  config: {database: {connection: 'sqlite://'}}\n  scenarios: []\n",
+     "rally.config.database.connection", "set by enos"),
+    ("rally:\n  config: {openstack: {x: [1]}}\n  scenarios: []\n", "rally.config.openstack.x",
+     "one value on one line"),
+    ("rally:\n  config: {openstack: {x: \"a\\nb\"}}\n  scenarios: []\n",
+     "rally.config.openstack.x", "one value on one line"),
+    ("shaker:\n  config: {a: {b: 1}}\n  scenarios: []\n", "shaker.config",
+     "only Rally takes a configuration"),
 ])
 def test_bad_workloads(tmp_path: Path, text: str, key: str | None, words: str) -> None:
     d = make(tmp_path, text)
@@ -307,3 +320,19 @@ def test_cli_bench_needs_an_experiment(tmp_path: Path, monkeypatch: pytest.Monke
     res = CliRunner().invoke(cli, ["bench"])
     assert res.exit_code != 0
     assert "enos up" in str(res.exception)
+
+
+def test_rally_config_is_read_as_text(tmp_path: Path) -> None:
+    d = make(tmp_path, """rally:
+  config:
+    openstack: {nova_server_boot_poll_interval: 0.5, nova_server_boot_timeout: 600}
+    DEFAULT: {debug: yes}
+  scenarios: []
+""")
+    wl = workload.load(d)
+    assert wl.rally_config == {
+        "openstack": {"nova_server_boot_poll_interval": "0.5",
+                      "nova_server_boot_timeout": "600"},
+        "DEFAULT": {"debug": "true"},
+    }
+    assert not wl.warnings

@@ -187,23 +187,26 @@ class Rally:
         return proc.returncode, answer, proc.stdout + proc.stderr
 
     def setup(self, creds: dict[str, str] | None, *, reset: bool = False,
-              check: bool = True) -> str:
+              check: bool = True, options: dict[str, dict[str, str]] | None = None) -> str:
         """Make the database and the environment of ``creds`` exist; check the cloud answers.
 
         The environment's name holds a digest of the credentials: a redeployed cloud (new
         password, new address) gets a new environment, and the tasks of the old one stay in
         the database. ``creds`` None or empty: an environment without any platform (enough
-        for Rally's own Dummy scenarios). Returns ``created``, ``reset`` or ``ok``.
+        for Rally's own Dummy scenarios). ``options`` ({section: {option: value}}, run.yml's
+        ``rally.config``) are added to rally.conf. Returns ``created``, ``reset`` or ``ok``.
         """
         self.dir.mkdir(parents=True, exist_ok=True)
         self.creds = dict(creds or {})
-        conf = (
-            "# Rally's configuration for this experiment (written by enos bench).\n"
-            "[DEFAULT]\n"
-            "use_stderr = true\n"
-            "[database]\n"
-            f"connection = sqlite:///{self.db}\n"
-        )
+        sections: dict[str, dict[str, str]] = {
+            "DEFAULT": {"use_stderr": "true"},
+            "database": {"connection": f"sqlite:///{self.db}"},
+        }
+        for section, values in (options or {}).items():
+            sections.setdefault(section, {}).update(values)
+        conf = "# Rally's configuration for this experiment (written by enos bench).\n" + "".join(
+            f"[{section}]\n" + "".join(f"{k} = {v}\n" for k, v in values.items())
+            for section, values in sections.items())
         if not self.conf.exists() or self.conf.read_text() != conf:
             atomic_write(self.conf, conf)
         if reset:

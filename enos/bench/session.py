@@ -150,7 +150,8 @@ def execute(exp: Experiment, workload: Workload, *, reset: bool = False,
         venv = rally_mod.ensure_venv(say)
         rally = rally_mod.Rally(bench, venv)
         creds = rally_mod.credentials(exp.path) if credentials is None else credentials
-        done = rally.setup(creds, reset=reset, check=bool(rally_runs))
+        done = rally.setup(creds, reset=reset, check=bool(rally_runs),
+                           options=workload.rally_config)
         if done != "ok":
             say(f"Rally database and environment {done} in {bench}")
     shaker_reason: str | None = None

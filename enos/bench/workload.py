@@ -16,6 +16,9 @@
             times: 50
           faults:              # optional: injected during each run (enos.bench.faults)
             - {at: 20s, action: stop, service: mariadb, for: 5s}
+      config:                  # optional: options of rally.conf, by section (rally only)
+        openstack:
+          nova_server_boot_poll_interval: 0.5
 
 For Shaker, ``file`` is the alias of a scenario shipped with Shaker
 (``openstack/dense_l3_east_west``), not a file of the workload.
@@ -38,10 +41,13 @@ if TYPE_CHECKING:
 
 RUN_FILE = "run.yml"
 TYPES = ("rally", "shaker")
-TYPE_KEYS = ("enabled", "args", "scenarios")
+TYPE_KEYS = ("enabled", "args", "scenarios", "config")
 SCENARIO_KEYS = ("name", "file", "enabled", "args", "plugin", "faults")
 # The most runs a workload may expand to (counted before any is built).
 MAX_RUNS = 10_000
+# rally.conf's names: a section, an option (oslo.config's), and the options enos writes itself.
+CONF_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
+CONF_OWNED = {("database", "connection"), ("DEFAULT", "use_stderr")}
 
 
 
@@ -85,6 +91,8 @@ class Workload:
     directory: Path
     runs: list[Run] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: ``rally.config``: options written to rally.conf, {section: {option: value}}.
+    rally_config: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def run_file(self) -> Path:
@@ -166,6 +174,11 @@ def expand(  # noqa: C901 - one pass over run.yml's two levels, each check next 
                         f"'enabled'), not a {_kind(desc)}", kind)
         _unknown_keys(desc, TYPE_KEYS, kind, workload, source, lines)
         type_enabled = _enabled(desc, kind, error)
+        if desc.get("config") is not None:
+            if kind != "rally":
+                raise error(f"'{kind}.config' is not read: only Rally takes a configuration",
+                            f"{kind}.config", hint="move it under 'rally:'")
+            workload.rally_config = _rally_config(desc["config"], error)
         top_args = desc.get("args") or {}
         if not isinstance(top_args, dict):
             raise error(f"'{kind}.args' must be a mapping of argument names to lists of values",
@@ -274,6 +287,40 @@ def _enabled(desc: dict[str, Any], key: str, error: Any) -> bool:
         return flag
     raise error(f"'enabled' must be true or false (got {value!r})", f"{key}.enabled",
                 hint="write enabled: true (or yes) / enabled: false (or no)")
+
+
+def _rally_config(value: Any, error: Any) -> dict[str, dict[str, str]]:
+    """``rally.config``: {section: {option: scalar}}, each value as rally.conf's text."""
+    example = "config: {openstack: {nova_server_boot_poll_interval: 0.5}}"
+    if not isinstance(value, dict):
+        raise error(f"'rally.config' must be a mapping of rally.conf sections, not a "
+                    f"{_kind(value)}", "rally.config", hint=f"for instance: {example}")
+    out: dict[str, dict[str, str]] = {}
+    for section, options in value.items():
+        key = f"rally.config.{section}"
+        if not CONF_NAME.match(str(section)):
+            raise error(f"'{section}' is not a section name of rally.conf", "rally.config",
+                        hint=f"for instance: {example}")
+        if not isinstance(options, dict):
+            raise error(f"'{key}' must be a mapping of options to values, not a "
+                        f"{_kind(options)}", key, hint=f"for instance: {example}")
+        for option, raw in options.items():
+            where = f"{key}.{option}"
+            if not CONF_NAME.match(str(option)):
+                raise error(f"'{option}' is not an option name of rally.conf", key)
+            if (str(section), str(option)) in CONF_OWNED:
+                raise error(f"'{section}.{option}' is set by enos (the experiment's Rally "
+                            "database and log)", where, hint="remove it")
+            if isinstance(raw, bool):
+                text = "true" if raw else "false"
+            elif isinstance(raw, int | float | str) and "\n" not in str(raw) \
+                    and len(str(raw)) <= 1000:
+                text = str(raw)
+            else:
+                raise error(f"'{where}' must be one value on one line (a number, a word, "
+                            f"true or false), not {_kind(raw)}", where)
+            out.setdefault(str(section), {})[str(option)] = text
+    return out
 
 
 def _plugins(scenario: dict[str, Any], key: str, directory: Path, error: Any) -> tuple[Path, ...]:
