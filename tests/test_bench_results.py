@@ -142,3 +142,24 @@ def test_bench_needs_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
                                    str(exp.path)])
     assert res.exit_code != 0
     assert "enos init" in str(res.exception.hint)  # type: ignore[union-attr]
+
+
+def test_progress_line_counts_iterations_and_time_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    from enos.bench import session
+    from enos.bench.workload import Run
+
+    clock = [100.0]
+    monkeypatch.setattr(session.time, "monotonic", lambda: clock[0])
+    progress = session.Progress(quiet=True, echo=print)
+    run = Run(type="rally", scenario="boot", file="b.yml", path=None,
+              args={"concurrency": 2, "times": 40})
+    progress.start(3, 5, run)
+    assert progress._line().startswith("[3/5] rally boot")
+    assert "0/40 iterations (0 failed)" in progress._line()
+    assert "left" not in progress._line()
+    clock[0] += 30.0
+    progress.update(10, 1)
+    line = progress._line()
+    assert "10/40 iterations (1 failed)   30.0s, about 90s left" in line
+    progress.update(40, 1)
+    assert "left" not in progress._line()

@@ -2,11 +2,14 @@
 
 ``ansible-playbook`` runs as a subprocess from enos's own virtualenv, with enos's ansible.cfg
 (``ANSIBLE_CONFIG`` in the environment wins) and the ``enos_progress`` callback, which reports
-events as JSON lines. Ansible's full output goes to a log file in the experiment directory.
+events as JSON lines. Ansible's full output goes to a log file in the experiment directory
+(``logs/ansible-<title>.log``), and how long each task took on each host to
+``logs/ansible-<title>.tasks.json`` (``enos report`` shows the slowest).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -19,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from enos import events as events_mod
 from enos.errors import EnosError
+from enos.utils.fs import atomic_write_json
 
 HERE = Path(__file__).parent
 PLAYBOOKS = HERE / "playbooks"
@@ -45,6 +50,8 @@ class RunResult:
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     log: Path | None = None
     seconds: float = 0.0
+    # Every task result with its duration on its host: {host, task, status, seconds}.
+    tasks: list[dict[str, Any]] = field(default_factory=list)
 
 
 # Says more about one host's failure than Ansible's message, or None.
@@ -164,6 +171,7 @@ def run_playbook(
     display = _Display(title, quiet)
     result = RunResult(returncode=0, log=log)
     start = time.monotonic()
+    started_at = events_mod.now()
     try:
         with open(log, "w") as logf, open(events_path) as events:
             proc = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, env=env,
@@ -179,7 +187,8 @@ def run_playbook(
     finally:
         display.stop()
         shutil.rmtree(scratch, ignore_errors=True)
-    result.seconds = time.monotonic() - start
+        result.seconds = time.monotonic() - start
+        _write_timings(log, title, started_at, result)
     if check and (result.failures or result.returncode != 0):
         raise failure_error(result, title, retry_hint, describe)
     return result
@@ -252,9 +261,22 @@ def _stop(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
         proc.wait()
 
 
+def _write_timings(log: Path, title: str, started_at: str, result: RunResult) -> None:
+    """``<log>.tasks.json``: the run's tasks with their duration on each host (also after a
+    failure or an interruption: what ran until then)."""
+    with contextlib.suppress(OSError):
+        atomic_write_json(log.with_suffix(".tasks.json"), {
+            "title": title, "started_at": started_at, "seconds": round(result.seconds, 3),
+            "returncode": result.returncode, "tasks": result.tasks,
+        })
+
+
 def _consume(ev: dict[str, Any], display: _Display, result: RunResult) -> None:
     display.event(ev)
     if ev.get("event") == "result":
+        if isinstance(ev.get("seconds"), int | float):
+            result.tasks.append({"host": ev.get("host"), "task": ev.get("task"),
+                                 "status": ev.get("status"), "seconds": ev["seconds"]})
         if ev["status"] in ("failed", "unreachable") and not ev.get("ignored"):
             msg = ev.get("msg") or ev.get("stdout") or ""
             result.failures.append(HostFailure(ev["host"], ev["task"], ev["status"], msg))

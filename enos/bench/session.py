@@ -90,11 +90,14 @@ class Progress:
 
     def _line(self) -> str:
         elapsed = time.monotonic() - self.started
-        iters = ""
+        iters = left = ""
         if self.done or self.expected:
             iters = f" {self.done}" + (f"/{self.expected}" if self.expected else "")
             iters += f" iterations ({self.failed} failed)"
-        return f"{self.text}{iters} {elapsed:6.1f}s"
+        if self.done and self.expected and self.expected > self.done:
+            # The iterations left at the pace so far (Rally's concurrency included).
+            left = f", about {elapsed / self.done * (self.expected - self.done):.0f}s left"
+        return f"{self.text}{iters} {elapsed:6.1f}s{left}"
 
     def start(self, position: int, total: int, run: Run) -> None:
         self.text = f"[{position}/{total}] {run.type} {run.label()}:"

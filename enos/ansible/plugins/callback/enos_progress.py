@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -29,6 +30,8 @@ class CallbackModule(CallbackBase):
         super().__init__()
         path = os.environ.get("ENOS_EVENTS")
         self._out = open(path, "a", buffering=1) if path else None  # noqa: SIM115
+        # (host, task uuid) -> when the task started on the host (monotonic).
+        self._started: dict[tuple[str, str], float] = {}
 
     def _emit(self, **event: object) -> None:
         if self._out is not None:
@@ -44,8 +47,12 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_handler_task_start(self, task):
         self._emit(event="task", name=task.get_name())
 
+    def v2_runner_on_start(self, host, task):
+        self._started[(host.get_name(), task._uuid)] = time.monotonic()
+
     def _result(self, status: str, result, ignore_errors: bool = False) -> None:
         res = result._result
+        began = self._started.pop((result._host.get_name(), result._task._uuid), None)
         msg = res.get("msg") or res.get("stderr") or res.get("module_stderr") or ""
         if msg == "non-zero return code":
             # A failed command: what it said matters more than Ansible's summary.
@@ -67,6 +74,7 @@ class CallbackModule(CallbackBase):
             ignored=ignore_errors,
             msg=str(msg)[-2000:],
             stdout=str(res.get("stdout", ""))[-2000:] if status != "ok" else "",
+            seconds=round(time.monotonic() - began, 3) if began is not None else None,
         )
 
     def v2_runner_on_ok(self, result):
