@@ -43,6 +43,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "Restart, kill, stop or start one service of the cloud (fault injection)."),
     "outages": ("enos.commands.outages",
                 "Timeline of service outages, restarts and upgrades (probes, logs, faults)."),
+    "report": ("enos.commands.report",
+               "Write a readable report of the experiment (HTML, Markdown, JSON); --compare."),
     "destroy": ("enos.commands.destroy", "Stop what enos started; --hard also releases machines."),
     "help": ("enos.cli", "Show the help of a command."),
 }

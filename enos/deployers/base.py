@@ -121,6 +121,12 @@ class Deployer:
                 return row.get("log")
         return None
 
+    def versions(self, exp: Experiment) -> dict[str, str]:
+        """What the deployed cloud runs: ``openstack`` (the release) and the versions of its
+        main components and of the tools that deployed it (``enos report``). Empty when
+        unknown."""
+        return {}
+
     # -- one service at a time (fault injection) and pass-through --------------------------------
     def services(self, exp: Experiment) -> list[str]:
         """The names of the services :meth:`control` acts on."""

@@ -120,6 +120,16 @@ INFRA_ENDPOINTS = [
 ]
 
 
+def pinned(release: str = DEFAULT_RELEASE) -> dict[str, str]:
+    """The versions the constraints file of ``release`` pins, by lower-case package name."""
+    out = {}
+    for line in constraints(release).read_text().splitlines():
+        name, sep, version = line.split("#", 1)[0].strip().partition("==")
+        if sep:
+            out[name.strip().lower()] = version.split(";", 1)[0].strip()
+    return out
+
+
 def constraints(release: str = DEFAULT_RELEASE) -> Path:
     """The constraints file of ``release``: every package of its virtualenv, pinned."""
     return CONSTRAINTS_DIR / f"{release}.txt"
@@ -546,6 +556,18 @@ class NativeDeployer(Deployer):
             retry_hint=f"check the hosts, then {action} {service} again")
         return {host: dict(facts["enos_control"]) for host, facts in result.facts.items()
                 if isinstance(facts.get("enos_control"), dict)}
+
+    def versions(self, exp: Experiment) -> dict[str, str]:
+        cloud = exp.state.get("cloud") or {}
+        release = str(cloud.get("release") or "")
+        if not release or not constraints(release).is_file():
+            return {}
+        pins = pinned(release)
+        out = {"openstack": release}
+        for package in PACKAGES:
+            if package.lower() in pins:
+                out[package] = pins[package.lower()]
+        return out
 
     def status(self, exp: Experiment) -> list[dict[str, Any]]:
         from enos import status
