@@ -353,3 +353,45 @@ def test_fault_kill_rabbitmq_is_a_crash_and_a_restart(cloud: Cloud) -> None:
     assert len(restarts) == 1, restarts
     text = cloud.enos("outages").stdout
     assert "rabbitmq" in text and "crash" in text
+
+
+def test_report_of_the_monitored_cloud(cloud: Cloud, tmp_path: Path) -> None:
+    """`enos report` on this cloud: the phases with each host's slowest Ansible tasks, the
+    versions, the Rally runs and their fault, the outages, the metrics from Prometheus, and
+    the page drawn by a real browser without a script error."""
+    from browser import CHROMEDRIVER, CHROMIUM, open_page
+
+    cloud.enos("report", timeout=300)
+    out = cloud.exp / "report"
+    doc = json.loads((out / "report.json").read_text())
+    assert doc["versions"]["openstack"] and doc["versions"]["nova"]
+    phases = {p["name"]: p for p in doc["phases"]}
+    assert {"up", "os", "init", "monitor", "bench", "tc"} <= set(phases), phases.keys()
+    assert phases["os"]["status"] == "ok" and phases["os"]["seconds"] > 10
+    (deploy,) = [r for r in phases["os"]["ansible"] if r["title"] == "enos os"]
+    assert set(deploy["slowest_tasks"]) == {h["alias"] for h in cloud.state()["resources"]
+                                            ["hosts"]}
+    assert all(t["seconds"] > 0 for tasks in deploy["slowest_tasks"].values() for t in tasks)
+
+    assert len(doc["bench"]) >= 2
+    faulted = [r for r in doc["bench"] if r["faults"]]
+    assert faulted and faulted[-1]["faults"][0]["failed_during"] >= 1
+    assert {"nova.boot_server", "nova.list_servers", "total"} <= set(doc["bench"][0]["actions"])
+
+    services = {o["service"] for o in doc["outages"]["outages"]}
+    assert {"mariadb", "rabbitmq"} <= services, services
+    series = doc["metrics"]["series"]
+    for name in ("cpu", "memory", "probe_latency"):
+        assert series[name]["series"], name
+    labelled = {s["labels"]["service"] for s in series["cpu"]["series"]}
+    assert {"keystone", "nova-api"} <= labelled, labelled
+    assert any(p[1] > 0 for s in series["memory"]["series"] for p in s["points"])
+
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    page = open_page(out / "index.html", tmp_path / "cloud-report.png",
+                     selectors=("[data-metric] canvas", "[data-cdf] canvas", ".track"))
+    assert page.errors == []
+    assert page.counts["[data-metric] canvas"] == 3
+    assert page.counts["[data-cdf] canvas"] == len(doc["bench"])
+    assert page.counts[".track"] == len(doc["outages"]["outages"])

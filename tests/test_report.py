@@ -218,3 +218,37 @@ def test_report_of_an_experiment_with_nothing_run(tmp_path: Path) -> None:
     assert "no monitoring" in doc["metrics"]["note"]
     md = (tmp_path / "current" / "report" / "report.md").read_text()
     assert "No Rally run in this experiment" in md
+
+
+def test_vendored_uplot_is_the_recorded_release() -> None:
+    import hashlib
+
+    from enos.report import STATIC
+
+    record = json.loads((STATIC / "VENDORED.json").read_text())["uPlot"]
+    for name, digest in record["sha256"].items():
+        assert hashlib.sha256((STATIC / name).read_bytes()).hexdigest() == digest, name
+    assert "MIT" in (STATIC / "uPlot.LICENSE").read_text()
+
+
+def test_phases_of_the_journal() -> None:
+    """A phase run twice appears twice; one done inside another (monitoring during `enos os`)
+    starts at its end less its duration; a failed command fails the phase it had begun."""
+    from enos.report import data
+
+    def ev(at: str, kind: str, name: str, **detail: Any) -> dict[str, Any]:
+        return {"at": f"2026-11-22T10:{at}.000+00:00", "kind": kind, "name": name,
+                "detail": detail}
+
+    journal = [
+        ev("00:00", "phase", "os", event="start"),
+        ev("01:00", "phase", "monitor", event="end", seconds=20),
+        ev("01:30", "phase", "os", event="end", seconds=90),
+        ev("02:00", "phase", "bench", event="start"),
+        ev("02:10", "command", "bench", event="failure"),
+        ev("03:00", "phase", "bench", event="start"),
+    ]
+    got = [(p["name"], p["started_at"][14:19], p["seconds"], p["status"])
+           for p in data.phases(Path("."), journal)]
+    assert got == [("os", "00:00", 90.0, "ok"), ("monitor", "00:40", 20.0, "ok"),
+                   ("bench", "02:00", 10.0, "failed"), ("bench", "03:00", None, "unfinished")]

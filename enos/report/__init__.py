@@ -45,7 +45,7 @@ def build(path: Path, *, say: Any = None) -> dict[str, Any]:
         "versions": data.versions(path),
         "phases": _phases(data.phases(path, journal), ansible),
         "ansible": ansible,
-        "bench": [_bench(run) for run in runs],
+        "bench": [bench_entry(run) for run in runs],
         "tc": [_tc(report) for report in data.tc_tests(path)],
         "events": journal,
     }
@@ -127,7 +127,7 @@ def _phases(phases: list[dict[str, Any]], ansible: list[dict[str, Any]]) -> list
     return phases
 
 
-def _bench(run: data.BenchRun) -> dict[str, Any]:
+def bench_entry(run: data.BenchRun) -> dict[str, Any]:
     stats = run.stats()
     return {
         "run": run.run_id, "session": run.session, "scenario": run.scenario,
@@ -162,7 +162,7 @@ def _outages(path: Path) -> dict[str, Any]:
     return timeline
 
 
-# -- writing ----------------------------------------------------------------------------------------
+# -- writing -------------------------------------------------------------------------------------
 def plot_data(path: Path, doc: dict[str, Any]) -> dict[str, Any]:
     """What the page's scripts draw: per run and action its sorted durations (for the CDFs),
     the metrics' series and the events."""

@@ -254,6 +254,12 @@ def epoch(at: Any) -> float | None:
     return moment.timestamp()
 
 
+def _iso(at: float) -> str:
+    from enos import events as journal
+
+    return journal.iso(at)
+
+
 def phases(path: Path, journal: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each phase run of the journal: name, start, end, seconds, status (``ok``, ``failed``, or
     ``unfinished``: running, or interrupted), in order; a phase run twice appears twice."""
@@ -274,11 +280,21 @@ def phases(path: Path, journal: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 phase = open_.pop(name)
                 phase.update(ended_at=ev.get("at"), status="ok",
                              seconds=_number(detail.get("seconds")))
+            elif what == "end":
+                # A phase done inside another (the monitoring deployed by `enos os`): its
+                # start is its end less its duration.
+                seconds = _number(detail.get("seconds"))
+                end = epoch(ev.get("at"))
+                start = _iso(end - seconds) if end is not None and seconds is not None \
+                    else ev.get("at")
+                out.append({"name": name, "started_at": start, "ended_at": ev.get("at"),
+                            "seconds": seconds, "status": "ok"})
         elif what == "failure":
             # A command that failed fails the phase it had begun.
             for phase in open_.values():
                 phase.update(ended_at=ev.get("at"), status="failed")
             open_.clear()
+    out.sort(key=lambda p: epoch(p["started_at"]) or 0.0)
     for phase in out:
         if phase["seconds"] is None:
             start, end = epoch(phase["started_at"]), epoch(phase["ended_at"])

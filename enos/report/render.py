@@ -154,7 +154,8 @@ def html(doc: dict[str, Any], plots: dict[str, Any]) -> str:
     env.filters["seconds"] = seconds
     template = env.get_template("index.html.j2")
     return template.render(
-        doc={**doc, "outages": {**doc["outages"], "outages": _placed(doc)}}, columns=COLUMNS, sla_text=sla_text, action_rows=action_rows,
+        doc={**doc, "outages": {**doc["outages"], "outages": _placed(doc)}},
+        columns=COLUMNS, sla_text=sla_text, action_rows=action_rows,
         uplot_js=(STATIC / "uPlot.iife.min.js").read_text(),
         uplot_css=(STATIC / "uPlot.min.css").read_text(),
         report_js=(STATIC / "report.js").read_text(),

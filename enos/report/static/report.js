@@ -1,5 +1,6 @@
-// The plots of enos's report page: a CDF of each bench run's durations, per atomic action,
-// and the metrics over time with the experiment's events drawn on them. Data: the JSON of
+// The plots of enos's report pages: a CDF of each bench run's durations, per atomic action,
+// the metrics over time with the experiment's events drawn on them, and a campaign's medians
+// against its parameter. Data: the JSON of
 // <script id="plot-data">. Drawn with uPlot (inlined before this script).
 (function () {
   "use strict";
@@ -86,6 +87,24 @@
     }, columns, el);
   }
 
+  // A campaign: each action's median (and the repeats' min and max) against a parameter.
+  function line(el, plot) {
+    var columns = [plot.x], series = [{label: plot.x_label}];
+    plot.series.forEach(function (s, i) {
+      columns.push(s.values);
+      series.push({label: s.label, stroke: colour(i === 0 ? 0 : 7), width: i === 0 ? 2 : 1,
+                   dash: i === 0 ? undefined : [5, 5]});
+    });
+    new uPlot({
+      width: width(el), height: 260, series: series, scales: {x: {time: false}},
+      axes: [{label: plot.x_label}, {label: "seconds", size: 70}]
+    }, columns, el);
+  }
+
+  document.querySelectorAll("[data-line]").forEach(function (el) {
+    var plot = (data.lines || {})[el.getAttribute("data-line")];
+    if (plot && plot.x.length) { line(el, plot); }
+  });
   document.querySelectorAll("[data-cdf]").forEach(function (el) {
     cdf(el, data.runs[el.getAttribute("data-cdf")] || {});
   });
