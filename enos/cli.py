@@ -45,6 +45,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                 "Timeline of service outages, restarts and upgrades (probes, logs, faults)."),
     "report": ("enos.commands.report",
                "Write a readable report of the experiment (HTML, Markdown, JSON); --compare."),
+    "campaign": ("enos.commands.campaign",
+                 "Run a parameter study (run, report, status): a grid of values, one command."),
     "destroy": ("enos.commands.destroy", "Stop what enos started; --hard also releases machines."),
     "help": ("enos.cli", "Show the help of a command."),
 }

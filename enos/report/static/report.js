@@ -97,7 +97,13 @@
     });
     new uPlot({
       width: width(el), height: 260, series: series, scales: {x: {time: false}},
-      axes: [{label: plot.x_label}, {label: "seconds", size: 70}]
+      axes: [{label: plot.x_label, values: function (u, ticks) {
+                // Points are numbered: a tick between two points has no label.
+                return ticks.map(function (v) {
+                  if (plot.x_label !== "point") { return +v.toPrecision(4); }
+                  return Number.isInteger(v) ? v : "";
+                }); }},
+             {label: "seconds", size: 70}]
     }, columns, el);
   }
 
