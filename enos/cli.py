@@ -47,6 +47,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "Write a readable report of the experiment (HTML, Markdown, JSON); --compare."),
     "campaign": ("enos.commands.campaign",
                  "Run a parameter study (run, report, status): a grid of values, one command."),
+    "cache": ("enos.commands.cache",
+              "Show (list) or prune this machine's cache of virtualenvs and images."),
     "destroy": ("enos.commands.destroy", "Stop what enos started; --hard also releases machines."),
     "help": ("enos.cli", "Show the help of a command."),
 }

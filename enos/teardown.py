@@ -17,8 +17,12 @@ if TYPE_CHECKING:
 
 def run(exp: Experiment, out: Output) -> list[str]:
     from enos import deployers, services
+    from enos.ansible.runner import close_connections
 
-    return services.stop_all(exp, out) + deployers.stop(exp, out)
+    stopped = services.stop_all(exp, out) + deployers.stop(exp, out)
+    if close_connections(exp.path):
+        stopped.append("the SSH connections to the hosts")
+    return stopped
 
 
 def forget_machines(exp: Experiment) -> None:

@@ -241,3 +241,38 @@ def test_destroy_stops_what_still_runs_in_the_hosts(local_testbed) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_default_ranges_of_two_experiments_differ_and_a_taken_one_names_its_holder(
+        tmp_path: Path) -> None:
+    """Two experiments with the default networks get free places of them; an explicit range
+    another experiment holds is refused with that experiment's directory."""
+    beds = [tmp_path / "a", tmp_path / "b", tmp_path / "c"]
+    for bed in beds:
+        bed.mkdir()
+    basic = {"provider": {"type": "local"}, **BASIC}
+    try:
+        cidrs = []
+        for bed in beds[:2]:
+            (bed / "reservation.yaml").write_text(json.dumps(basic))
+            run_enos("up", cwd=bed)
+            state = json.loads((bed / "current" / "state.json").read_text())
+            cidrs.append([n["cidr"] for n in state["resources"]["networks"]])
+        assert cidrs[0] != cidrs[1] and not set(cidrs[0]) & set(cidrs[1])
+        # A rerun keeps the experiment's place.
+        run_enos("up", cwd=beds[0])
+        state = json.loads((beds[0] / "current" / "state.json").read_text())
+        assert [n["cidr"] for n in state["resources"]["networks"]] == cidrs[0]
+
+        taken = {**basic, "provider": {"type": "local", "networks": [
+            {"roles": ["network_interface"], "cidr": cidrs[0][0]}]}}
+        (beds[2] / "reservation.yaml").write_text(json.dumps(taken))
+        refused = run_enos("up", cwd=beds[2], check=False)
+        holder = (beds[0] / "current").resolve()
+        assert refused.returncode != 0 and "Traceback" not in refused.stderr
+        assert f"the experiment {holder}" in refused.stderr, refused.stderr
+        assert f"enos -e {holder} destroy --hard" in refused.stderr
+    finally:
+        for bed in beds:
+            if (bed / "current").exists():
+                run_enos("destroy", "--hard", cwd=bed, check=False)

@@ -131,6 +131,17 @@ def test_userspace_delay_and_loss_measured_and_reset(local_testbed) -> None:
     assert "userspace on" in (bed.path / "current" / "tc_test" / "latest" /
                               "report.md").read_text()
 
+    # enos report carries the measurement: asked against measured per pair, and the backends.
+    bed.enos("report")
+    doc = json.loads((bed.path / "current" / "report" / "report.json").read_text())
+    (test,) = doc["tc"]
+    assert set(test["backends"].values()) == {"userspace"}
+    assert len(test["rows"]) == len(report["pairs"])
+    row = dict(zip(test["header"][:5], test["rows"][0], strict=True))
+    assert row["rtt asked"].endswith("ms") and row["verdict"] == "ok", row
+    md = (bed.path / "current" / "report" / "report.md").read_text()
+    assert "| rtt asked |" in md and ": userspace" in md
+
     # --reset: no rule in any namespace (tc, iptables, nft), no delay line alive.
     pids = [pid for group in lines.values() for pid in group]
     bed.enos("tc", "--reset")

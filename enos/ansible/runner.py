@@ -155,6 +155,9 @@ def run_playbook(
     )
     env["ANSIBLE_STDOUT_CALLBACK"] = "enos_progress"
     env["PYTHONUNBUFFERED"] = "1"
+    # One SSH connection per host, reused by the tasks and the runs that follow (closed by
+    # `enos destroy`, or after CONTROL_PERSIST idle): a rerun pays no SSH logins.
+    env.setdefault("ANSIBLE_SSH_ARGS", ssh_args(Path(inventory).parent))
 
     log_dir = log_dir or Path(inventory).parent / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -195,6 +198,44 @@ def run_playbook(
 
 
 SCRATCH = ".run-"
+CONTROL_PERSIST = "120s"
+SSH_OPTIONS = ("-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "
+               "-o ConnectTimeout=10")
+
+
+def control_dir(experiment: Path) -> Path:
+    """Where the SSH master connections of an experiment's runs wait: a short path (a socket's
+    is at most 107 bytes), private to root, one directory per experiment."""
+    import hashlib
+
+    digest = hashlib.sha256(str(Path(experiment).resolve()).encode()).hexdigest()[:12]
+    base = Path("/run/enos-ssh") if os.access("/run", os.W_OK) else \
+        Path(tempfile.gettempdir()) / f"enos-ssh-{os.getuid()}"
+    return base / digest
+
+
+def ssh_args(experiment: Path) -> str:
+    directory = control_dir(experiment)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return (f"-o ControlMaster=auto -o ControlPersist={CONTROL_PERSIST} "
+            f"-o ControlPath={directory}/%C {SSH_OPTIONS}")
+
+
+def close_connections(experiment: Path) -> int:
+    """Close the experiment's SSH master connections, each through its socket (``ssh -O
+    exit``); returns how many were open."""
+    directory = control_dir(experiment)
+    closed = 0
+    if not directory.is_dir():
+        return 0
+    for socket_path in directory.iterdir():
+        proc = subprocess.run(["ssh", "-o", f"ControlPath={socket_path}", "-O", "exit",
+                               "enos-host"], capture_output=True, text=True, timeout=10,
+                              check=False, stdin=subprocess.DEVNULL)
+        closed += proc.returncode == 0
+        socket_path.unlink(missing_ok=True)
+    shutil.rmtree(directory, ignore_errors=True)
+    return closed
 
 
 def _remove_stale_scratch(log_dir: Path) -> None:

@@ -40,6 +40,7 @@ from enos.bench.results import (
 from enos.bench.workload import Run, Workload
 from enos.errors import EnosError
 from enos.output import Plain
+from enos.utils import cache
 from enos.utils.fs import atomic_write, atomic_write_json
 
 if TYPE_CHECKING:
@@ -151,6 +152,7 @@ def execute(exp: Experiment, workload: Workload, *, reset: bool = False,
     rally: rally_mod.Rally | None = None
     if rally_runs or reset:
         venv = rally_mod.ensure_venv(say)
+        cache.mark_used(venv, exp.path)
         rally = rally_mod.Rally(bench, venv)
         creds = rally_mod.credentials(exp.path) if credentials is None else credentials
         done = rally.setup(creds, reset=reset, check=bool(rally_runs),

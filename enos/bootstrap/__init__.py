@@ -75,9 +75,13 @@ def spec_for(env: Experiment) -> dict[str, Any]:
             "for the public network",
             "leave part of that network unused by hosts (start/end in provider.networks)",
         )
+    image = image_file()
+    from enos.utils import cache
+
+    cache.mark_used(image.parent, env.path)
     return {
         "cloud": {"auth": cloud["auth"], "region_name": cloud.get("region_name")},
-        "image": {"name": IMAGE_NAME, "aliases": IMAGE_ALIASES, "path": str(image_file()),
+        "image": {"name": IMAGE_NAME, "aliases": IMAGE_ALIASES, "path": str(image),
                   "disk_format": "raw"},
         "flavors": FLAVORS,
         "public": {"cidr": ext.cidr, "gateway": ext.gateway, "start": pool[0],

@@ -55,10 +55,11 @@ def runs_done(state: dict[str, Any], point: Point) -> list[dict[str, Any]]:
 
 class Runner:
     def __init__(self, campaign: Campaign, say: Callable[..., None],
-                 verbosity: int = 0) -> None:
+                 verbosity: int = 0, quiet: bool = False) -> None:
         self.campaign = campaign
         self.say = say
         self.verbosity = verbosity
+        self.quiet = quiet
         self.state = state_of(campaign)
 
     def save(self) -> None:
@@ -66,7 +67,9 @@ class Runner:
 
     # -- the enos commands ----------------------------------------------------------------------
     def enos(self, *args: str, what: str, point: Point) -> None:
-        argv = [sys.executable, "-m", "enos", *(["-q"] if self.verbosity < 1 else []), *args]
+        # Each command shows its own progress (the bench: iterations, failures, time left).
+        flags = ["-q"] if self.quiet else ["-" + "v" * self.verbosity] if self.verbosity else []
+        argv = [sys.executable, "-m", "enos", *flags, *args]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         begin = time.monotonic()
         # The command must not outlive the campaign (killed, it would hold the experiment).

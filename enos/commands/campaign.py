@@ -48,7 +48,7 @@ def run(opts: Options, file: str, keep: bool) -> None:
     total = len(campaign.points) * campaign.repeat
     opts.say(f"campaign {campaign.name}: {len(campaign.points)} point(s) x {campaign.repeat} "
              f"run(s) = {total} bench run(s), in {campaign.directory}")
-    work = runner.Runner(campaign, opts.say, opts.verbosity)
+    work = runner.Runner(campaign, opts.say, opts.verbosity, opts.quiet)
     work.run()
     if not keep:
         opts.say("destroying the last point's cloud (--keep keeps it)")

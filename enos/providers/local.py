@@ -168,6 +168,12 @@ def _run(*argv: str, check: bool = True, inp: str | None = None) -> subprocess.C
     return proc
 
 
+def _quoted(path: Path) -> str:
+    """A path as the alias of a link (at most 255 bytes, no quote or newline)."""
+    text = str(path).replace('"', "?").replace("\n", "?").replace("\\", "?")
+    return text[-(255 - len(ALIAS_PREFIX)):]
+
+
 def _ip_batch(lines: list[str]) -> None:
     if lines:
         _run("ip", "-batch", "-", inp="\n".join(lines) + "\n")
@@ -188,10 +194,20 @@ def _existing_links() -> set[str]:
     return names
 
 
-def _check_routes(networks: list[Network], own_bridges: set[str]) -> None:
-    """Refuse a range that overlaps a route of this machine that is not ours."""
-    out = _run("ip", "-o", "-4", "route", "show", check=False).stdout
-    for line in out.splitlines():
+# A bridge's alias names the experiment that owns it (``ip link`` shows it as ``alias``).
+ALIAS_PREFIX = "enos experiment "
+
+
+def _routes(own_bridges: set[str]) -> list[tuple[ipaddress.IPv4Network, str, str]]:
+    """This machine's IPv4 routes that are not ours: (range, route line, holder), the holder
+    being the experiment directory an enos bridge's alias names, or ''."""
+    holders: dict[str, str] = {}
+    for line in _run("ip", "-o", "link", "show", check=False).stdout.splitlines():
+        if f"alias {ALIAS_PREFIX}" in line:
+            name = line.split(":", 2)[1].strip().split("@")[0]
+            holders[name] = line.split(f"alias {ALIAS_PREFIX}", 1)[1].split("\\")[0].strip()
+    out = []
+    for line in _run("ip", "-o", "-4", "route", "show", check=False).stdout.splitlines():
         parts = line.split()
         if not parts or parts[0] == "default":
             continue
@@ -202,14 +218,53 @@ def _check_routes(networks: list[Network], own_bridges: set[str]) -> None:
             route = ipaddress.ip_network(parts[0], strict=False)
         except ValueError:
             continue
+        if isinstance(route, ipaddress.IPv4Network):
+            out.append((route, line.strip(), holders.get(dev, "")))
+    return out
+
+
+def _check_routes(networks: list[Network], own_bridges: set[str]) -> None:
+    """Refuse a range that overlaps a route of this machine that is not ours, naming the
+    experiment that holds it when it is one."""
+    for route, line, holder in _routes(own_bridges):
         for net in networks:
             if ipaddress.ip_network(net.cidr).overlaps(route):
+                who = f"the experiment {holder}" if holder else \
+                    "a network of this machine (not an enos experiment's)"
                 raise EnosError(
                     f"the local network {net.cidr} ({', '.join(net.roles)}) overlaps the route "
-                    f"'{line.strip()}' of this machine (another experiment or a real network)",
-                    "give this experiment other ranges under provider.networks, or destroy the "
-                    "other experiment with 'enos destroy --hard'",
+                    f"'{line}' of {who}",
+                    "give this experiment other ranges under provider.networks"
+                    + (f", or destroy that experiment ('enos -e {holder} destroy --hard')"
+                       if holder else ""),
                 )
+
+
+# The default ranges are moved, pair after pair, until one is free: 16 places in 172.29/16,
+# then as many in 172.28/16 ... 172.20/16.
+DEFAULT_PLACES = 160
+
+
+def _free_defaults(networks: list[Network], own_bridges: set[str]) -> list[Network]:
+    """The default networks moved to the first place no route of this machine overlaps."""
+    routes = [route for route, _line, _holder in _routes(own_bridges)]
+    for place in range(DEFAULT_PLACES):
+        shift = -(place // 16) * 65536 + (place % 16) * 16 * 256
+        moved = []
+        for net in networks:
+            cidr = ipaddress.IPv4Network(net.cidr)
+            new = ipaddress.IPv4Network((int(cidr.network_address) + shift, cidr.prefixlen))
+            moved.append(Network(
+                roles=net.roles, cidr=str(new), gateway=str(_host_ip(new, 0)), dns=net.dns,
+                start=str(ipaddress.IPv4Address(int(ipaddress.IPv4Address(net.start or 0))
+                                                + shift)),
+                end=str(ipaddress.IPv4Address(int(ipaddress.IPv4Address(net.end or 0))
+                                              + shift))))
+        if not any(ipaddress.IPv4Network(m.cidr).overlaps(r) for m in moved for r in routes):
+            return moved
+    raise EnosError("no free place for the default local networks on this machine (other "
+                    "experiments hold them all)",
+                    "give ranges under provider.networks, or destroy other experiments")
 
 
 # -- keys ---------------------------------------------------------------------------------------
@@ -240,6 +295,17 @@ def ensure_keys(env: Experiment) -> Path:
     return keys / "id_ed25519"
 
 
+def _chosen(config: Config, networks: list[Network], previous: Resources | None,
+            own_bridges: set[str]) -> list[Network]:
+    """The networks given, else the default ones the experiment has, else the first free
+    place of the defaults."""
+    if "networks" in config.raw.get("provider", {}):
+        return networks
+    if previous is not None and previous.networks:
+        return list(previous.networks)
+    return _free_defaults(networks, own_bridges)
+
+
 # -- the provider interface ---------------------------------------------------------------------
 def init(config: Config, env: Experiment, force: bool = False, progress: Any = None) -> Resources:
     """Create (or repair) the namespaces, bridges, veths, addresses and sshds of the hosts."""
@@ -256,6 +322,7 @@ def init(config: Config, env: Experiment, force: bool = False, progress: Any = N
 
     bridges = [_bridge(eid, n) for n in range(len(networks))]
     links = _existing_links()
+    networks = _chosen(config, networks, previous, set(bridges))
     _check_routes(networks, set(bridges))
     key = ensure_keys(env)
 
@@ -277,6 +344,7 @@ def init(config: Config, env: Experiment, force: bool = False, progress: Any = N
         gw = networks[n].gateway
         prefix = ipaddress.ip_network(networks[n].cidr).prefixlen
         batch.append(f"addr replace {gw}/{prefix} dev {br}")
+        batch.append(f'link set {br} alias "{ALIAS_PREFIX}{_quoted(env.path)}"')
         batch.append(f"link set {br} up")
     _ip_batch(batch)
 

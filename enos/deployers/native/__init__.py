@@ -423,6 +423,8 @@ def deploy(config: Config, env: Experiment, opts: Output, tags: list[str] | None
     groups = check_inventory(inv, inventory)
     hostvars = inv.get("_meta", {}).get("hostvars", {})
     passwords = ensure_passwords(env)
+    # Hosts sharing this machine use its cache: the virtualenv is this experiment's too.
+    cache.mark_used(venv_path(str(native.get("release") or DEFAULT_RELEASE)), env.path)
     _run("site.yml", env, _extravars(env, native, reconfigure), title="enos os", tags=tags,
          quiet=opts.quiet, verbosity=opts.verbosity,
          hint="fix the cause, then run 'enos os' again (it resumes where it failed)")
