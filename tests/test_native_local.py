@@ -21,6 +21,7 @@ import yaml
 from conftest import netns_names, processes_under, unique_networks
 
 from enos import deployers
+from enos.deployers import native
 from enos.experiment import Experiment
 from enos.output import Plain
 
@@ -114,6 +115,19 @@ def test_deploy_boot_destroy(workdir: Path) -> None:
         assert "enos-test-vm" in result["listed"]
         assert result["hosts"] == ["compute-1-c1", "compute-1-c2"]
 
+        # The databases' schemas came from this release's snapshots, or were migrated and
+        # snapshotted for the next deployment.
+        logs = Path(control["extra"]["enos_root"]) / "log"
+        for name in ("glance", "placement", "nova", "neutron", "keystone"):
+            text = (logs / f"{name}-db-sync.log").read_text()
+            assert "restored" in text or "snapshot written" in text, (name, text[-2000:])
+        snapshots = native.schemas_path(state["config"]["deployer"].get("release")
+                                        or native.DEFAULT_RELEASE)
+        assert {p.name for p in snapshots.glob("*.sql")} == {
+            f"{n}.sql" for n in ("glance", "placement", "nova-api", "nova-cells", "neutron",
+                                 "keystone")}
+        check_schema_snapshots(control)
+
         # Running `enos os` again changes nothing: no service restarts.
         before = {n: p["started_at"] for n, p in status["programs"].items()}
         ok(enos("os", cwd=tmp_path))
@@ -153,3 +167,62 @@ def test_deploy_boot_destroy(workdir: Path) -> None:
     assert expdir is not None
     assert not processes_under(expdir), processes_under(expdir)
     assert not set(namespaces) & netns_names()
+
+
+SCHEMA = Path(native.__file__).parent / "files" / "enos_schema.py"
+
+
+def check_schema_snapshots(control: dict[str, object]) -> None:
+    """enos_schema.py against the cloud's MariaDB, on scratch databases: an empty database is
+    migrated then snapshotted; emptied again, it is restored without migrating; a database
+    that holds tables is migrated and never snapshotted (its data is not a schema)."""
+    root = Path(str(control["extra"]["enos_root"]))  # type: ignore[index]
+    cnf = root / "etc" / "mysql" / "my.cnf"
+    netns = ["ip", "netns", "exec", str(control["extra"]["netns"])]  # type: ignore[index]
+
+    def sql(text: str) -> str:
+        proc = subprocess.run([*netns, "mariadb", f"--defaults-file={cnf}", "--batch",
+                               "--skip-column-names", "-e", text], capture_output=True,
+                              text=True, check=True, timeout=60)
+        return proc.stdout
+
+    sql("CREATE DATABASE IF NOT EXISTS enos_t1; CREATE DATABASE IF NOT EXISTS enos_t2; "
+        "CREATE USER IF NOT EXISTS 'enos_t'@'%' IDENTIFIED BY 'p@ss/w:rd'; "
+        "GRANT ALL ON enos_t1.* TO 'enos_t'@'%'; GRANT ALL ON enos_t2.* TO 'enos_t'@'%'")
+    urls = [f"mysql+pymysql://enos_t:p%40ss%2Fw%3Ard@{control['address']}/{db}?charset=utf8"
+            for db in ("enos_t1", "enos_t2")]
+    migrate = ("mariadb --no-defaults -h{h} -uenos_t -p'p@ss/w:rd' -e \"CREATE TABLE "
+               "enos_t1.a (id INT); CREATE TABLE enos_t2.b (id INT); INSERT INTO enos_t2.b "
+               "VALUES (7)\"").format(h=control["address"])
+    snapshots = Path(tempfile.mkdtemp(prefix="enos-schemas-"))
+    try:
+        def schema(*command: str) -> str:
+            args = ["python3", str(SCHEMA), "--snapshots", str(snapshots), "--name", "t"]
+            for url in urls:
+                args += ["--db", url]
+            proc = subprocess.run([*args, "--", *command], capture_output=True, text=True,
+                                  timeout=120, check=False)
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+            return proc.stdout.strip().splitlines()[-1]
+
+        assert schema("sh", "-c", migrate) == "migrated, snapshot written"
+        dump = snapshots / "t.sql"
+        assert dump.stat().st_mode & 0o777 == 0o600 and "CREATE TABLE `b`" in dump.read_text()
+        assert "p@ss" not in dump.read_text()
+        sql("DROP DATABASE enos_t1; DROP DATABASE enos_t2; "
+            "CREATE DATABASE enos_t1; CREATE DATABASE enos_t2")
+        # Restored: the migration (which would fail) does not run.
+        assert schema("false") == "restored"
+        assert sql("SELECT id FROM enos_t2.b").split() == ["7"]
+        assert sql("SHOW TABLES FROM enos_t1").split() == ["a"]
+        # Not empty: migrated (an upgrade keeps the data), the snapshot is left as it was.
+        before = dump.read_bytes()
+        sql("INSERT INTO enos_t2.b VALUES (8)")
+        assert schema("true") == "migrated"
+        assert dump.read_bytes() == before
+        assert sorted(sql("SELECT id FROM enos_t2.b").split()) == ["7", "8"]
+    finally:
+        sql("DROP DATABASE IF EXISTS enos_t1; DROP DATABASE IF EXISTS enos_t2; "
+            "DROP USER IF EXISTS 'enos_t'@'%'")
+        shutil.rmtree(snapshots, ignore_errors=True)
+        Path(f"{snapshots}.lock").unlink(missing_ok=True)

@@ -144,6 +144,12 @@ def venv_path(release: str = DEFAULT_RELEASE) -> Path:
     return cache_dir() / f"openstack-{release_id(release)}"
 
 
+def schemas_path(release: str = DEFAULT_RELEASE) -> Path:
+    """Where the databases' schemas of ``release``, freshly migrated, are kept (one dump per
+    migration step): a new deployment restores them instead of migrating."""
+    return cache_dir() / f"schemas-{release_id(release)}"
+
+
 def _release_name(value: Any) -> str:
     """``stable/2025.2``, ``2025.2`` (YAML may give a float) or ``master`` -> a series name."""
     text = str(value).strip()
@@ -344,6 +350,8 @@ def helpers_archive(env: Experiment, release: str = DEFAULT_RELEASE) -> Path:
         (FILES / "enos_catalog.py", "enos_catalog.py", 0o644),
         (FILES / "enos_computes.py", "enos_computes.py", 0o644),
         (FILES / "enos_compute_pool.py", "enos_compute_pool.py", 0o644),
+        (FILES / "enos_schema.py", "enos_schema.py", 0o644),
+        (FILES / "enos_cells.py", "enos_cells.py", 0o644),
         (cache.ENSURE_VENV, "ensure-venv.sh", 0o755),
         (FILES / "install-openstack.sh", "install-openstack.sh", 0o755),
         (FILES / "install-packages.sh", "install-packages.sh", 0o755),
@@ -370,6 +378,7 @@ def _extravars(env: Experiment, opts: dict[str, Any], reconfigure: bool) -> dict
     return {
         "enos_native": {
             "venv": str(venv_path(release)),
+            "schemas": str(schemas_path(release)),
             "release": release_id(release),
             "openstack_release": release,
             "settings": settings(release),
@@ -424,7 +433,9 @@ def deploy(config: Config, env: Experiment, opts: Output, tags: list[str] | None
     hostvars = inv.get("_meta", {}).get("hostvars", {})
     passwords = ensure_passwords(env)
     # Hosts sharing this machine use its cache: the virtualenv is this experiment's too.
-    cache.mark_used(venv_path(str(native.get("release") or DEFAULT_RELEASE)), env.path)
+    release = str(native.get("release") or DEFAULT_RELEASE)
+    cache.mark_used(venv_path(release), env.path)
+    cache.mark_used(schemas_path(release), env.path)
     _run("site.yml", env, _extravars(env, native, reconfigure), title="enos os", tags=tags,
          quiet=opts.quiet, verbosity=opts.verbosity,
          hint="fix the cause, then run 'enos os' again (it resumes where it failed)")
