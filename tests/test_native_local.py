@@ -134,6 +134,10 @@ def test_deploy_boot_destroy(workdir: Path) -> None:
         again = json.loads((Path(control["extra"]["enos_root"]) / "supervisor" /
                             "status.json").read_text())
         assert {n: p["started_at"] for n, p in again["programs"].items()} == before
+        # ... and no compute restarted: the computes found schedulable before are not waited for.
+        tasks = json.loads((expdir / "logs" / "ansible-enos_os.tasks.json").read_text())
+        assert {t["status"] for t in tasks["tasks"]
+                if t["task"].startswith("Wait for the computes")} == {"skipped"}
         # And `enos init` again creates nothing.
         assert "nothing to create" in ok(enos("init", cwd=tmp_path))
 
@@ -197,7 +201,8 @@ def check_schema_snapshots(control: dict[str, object]) -> None:
     snapshots = Path(tempfile.mkdtemp(prefix="enos-schemas-"))
     try:
         def schema(*command: str) -> str:
-            args = ["python3", str(SCHEMA), "--snapshots", str(snapshots), "--name", "t"]
+            args = ["python3", str(SCHEMA), "--snapshots", str(snapshots), "--name", "t",
+                    "--state", str(snapshots / "state")]
             for url in urls:
                 args += ["--db", url]
             proc = subprocess.run([*args, "--", *command], capture_output=True, text=True,
@@ -215,6 +220,14 @@ def check_schema_snapshots(control: dict[str, object]) -> None:
         assert schema("false") == "restored"
         assert sql("SELECT id FROM enos_t2.b").split() == ["7"]
         assert sql("SHOW TABLES FROM enos_t1").split() == ["a"]
+        # A restore interrupted (its mark left, part of the tables there) starts over.
+        (snapshots / "state").mkdir(exist_ok=True)
+        (snapshots / "state" / "schema-t.restoring").touch()
+        sql("DROP TABLE enos_t2.b; CREATE TABLE enos_t1.partial (id INT)")
+        assert schema("false") == "restored"
+        assert sql("SHOW TABLES FROM enos_t1").split() == ["a"]
+        assert sql("SELECT id FROM enos_t2.b").split() == ["7"]
+        assert not (snapshots / "state" / "schema-t.restoring").exists()
         # Not empty: migrated (an upgrade keeps the data), the snapshot is left as it was.
         before = dump.read_bytes()
         sql("INSERT INTO enos_t2.b VALUES (8)")

@@ -1,6 +1,7 @@
 """A service's database schemas: restored from a snapshot, or migrated then snapshotted.
 
-``python3 enos_schema.py --snapshots DIR --name NAME --db URL [--db URL...] -- MIGRATION...``
+``python3 enos_schema.py --snapshots DIR --name NAME --db URL [--db URL...] [--state DIR] --
+MIGRATION...``
 
 Migrating a fresh database takes most of a deployment's CPU (Nova and Neutron run hundreds of
 migrations); restoring its dump takes a second. DIR is named after the hash of the OpenStack
@@ -66,6 +67,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--snapshots", type=Path, required=True)
     parser.add_argument("--name", required=True)
     parser.add_argument("--db", action="append", required=True)
+    parser.add_argument("--state", type=Path, help="this deployment's state directory")
     args = parser.parse_args(argv[:split])
     migration = argv[split + 1:]
     dbs = [Database(url) for url in args.db]
@@ -75,11 +77,23 @@ def main(argv: list[str]) -> int:
     # exclusively before removing the directory.
     lock = os.open(f"{args.snapshots}.lock", os.O_RDWR | os.O_CREAT, 0o644)
     fcntl.flock(lock, fcntl.LOCK_SH)
+    # Present while a restore runs: a restore interrupted (even by SIGKILL) is started over
+    # on empty databases, whose content was only that partial restore.
+    restoring = args.state / f"schema-{args.name}.restoring" if args.state else None
+    if restoring is not None and restoring.exists():
+        for db in dbs:
+            db.run("mariadb", "--execute",
+                   f"DROP DATABASE IF EXISTS `{db.name}`; CREATE DATABASE `{db.name}`")
     fresh = all(db.tables() == 0 for db in dbs)
     if fresh and snapshot.is_file() and snapshot.stat().st_size > 0:
+        if restoring is not None:
+            restoring.parent.mkdir(parents=True, exist_ok=True)
+            restoring.touch()
         with open(snapshot) as dump:
             # The dump names each database (USE), so one client restores them all.
             dbs[0].run("mariadb", stdin=dump)
+        if restoring is not None:
+            restoring.unlink()
         print("restored")
         return 0
     proc = subprocess.run(migration, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
