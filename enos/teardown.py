@@ -28,5 +28,8 @@ def run(exp: Experiment, out: Output) -> list[str]:
 def forget_machines(exp: Experiment) -> None:
     """Drop every phase that needs the machines (after they are released or replaced)."""
     from enos import services
+    from enos.ansible.runner import close_connections
 
     exp.forget("up", "os", "init", *services.phases())
+    # A run after `teardown.run` (the provider's own) may have opened connections again.
+    close_connections(exp.path)

@@ -137,7 +137,7 @@ def test_userspace_delay_and_loss_measured_and_reset(local_testbed) -> None:
     (test,) = doc["tc"]
     assert set(test["backends"].values()) == {"userspace"}
     assert len(test["rows"]) == len(report["pairs"])
-    row = dict(zip(test["header"][:5], test["rows"][0], strict=True))
+    row = dict(zip(test["header"], test["rows"][0], strict=True))
     assert row["rtt asked"].endswith("ms") and row["verdict"] == "ok", row
     md = (bed.path / "current" / "report" / "report.md").read_text()
     assert "| rtt asked |" in md and ": userspace" in md

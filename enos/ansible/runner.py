@@ -127,12 +127,16 @@ def run_playbook(
     check: bool = True,
     retry_hint: str | None = None,
     describe: Describe | None = None,
+    forks: int | None = None,
 ) -> RunResult:
     """Run ``playbook`` (a path, or a name under enos/ansible/playbooks) on ``inventory``.
 
     With ``check`` (the default), any failed or unreachable host raises an :class:`EnosError`
     that names each host, the task and Ansible's message, and ``retry_hint``; ``describe``
     may say more about a failure than Ansible's message (None: the default line).
+    ``forks``: how many hosts the run works on at once (the number of hosts, so that every
+    host runs each task at once; at most ``MAX_FORKS``; ``ANSIBLE_FORKS`` in the environment
+    wins), else ansible.cfg's.
     """
     path = Path(playbook)
     if not path.is_absolute() and not path.exists():
@@ -155,6 +159,8 @@ def run_playbook(
     )
     env["ANSIBLE_STDOUT_CALLBACK"] = "enos_progress"
     env["PYTHONUNBUFFERED"] = "1"
+    if forks is not None:
+        env.setdefault("ANSIBLE_FORKS", str(max(1, min(forks, MAX_FORKS))))
     # One SSH connection per host, reused by the tasks and the runs that follow (closed by
     # `enos destroy`, or after CONTROL_PERSIST idle): a rerun pays no SSH logins.
     env.setdefault("ANSIBLE_SSH_ARGS", ssh_args(Path(inventory).parent))
@@ -198,6 +204,7 @@ def run_playbook(
 
 
 SCRATCH = ".run-"
+MAX_FORKS = 200  # Ansible's worker processes at most, whatever the number of hosts
 CONTROL_PERSIST = "120s"
 SSH_OPTIONS = ("-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "
                "-o ConnectTimeout=10")

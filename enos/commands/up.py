@@ -60,7 +60,7 @@ def command(opts: Options, force_deploy: bool) -> None:
         inv = inventory.write(config, resources, exp.path)
         acquired = time.monotonic() - start
         check = run_playbook("up.yml", inv, title="check hosts", quiet=opts.quiet,
-                             verbosity=opts.verbosity,
+                             verbosity=opts.verbosity, forks=len(resources.hosts),
                              retry_hint="fix the host, then run 'enos up' again")
         # The Python each host runs Ansible's modules with, pinned in the inventory (a host
         # variable ansible_python_interpreter, e.g. from `extra:`, was the only one tried).

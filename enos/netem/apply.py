@@ -1,12 +1,15 @@
 """Enforce or remove the rules on the hosts: one Ansible run, every host in parallel.
 
-The plan of each host is written to ``<experiment>/tc/hosts/<alias>.json`` (and its scripts
-beside it, ``<alias>.tc``, ``<alias>.userspace.tc``, ``<alias>.iptables``, for reading); the
-playbook ``playbooks/tc.yml`` probes every host and settles its backend, stops before any
-change if one host's kernel lacks a piece its rules need, then runs each host's script with
-``tc -batch`` and, with the userspace backend, ``iptables-restore`` and the delay line under
-the host's supervisor (``<enos_root>/tc``). The backend each host used is read back from
-``<experiment>/tc/hosts/backends.json``.
+The plan of each host is written to ``<experiment>/tc/hosts/<alias>.json`` (and its rules
+beside it, ``<alias>.tc``, ``<alias>.userspace.tc``, ``<alias>.iptables``, for reading), with
+the two shell scripts rendered from it (``<alias>.probe.sh``, ``<alias>.apply.sh``:
+:mod:`enos.netem.scripts`). The playbook ``playbooks/tc.yml`` runs the probe on every host
+(which settles its backend), stops before any change if one host's kernel lacks a piece its
+rules need, then runs each host's apply script: ``tc -batch`` and, with the userspace
+backend, ``iptables-restore`` and the delay line under the host's supervisor
+(``<enos_root>/tc``). The playbook reports the backend each host used (the fact
+``enos_tc_backends``, set once for all hosts); enos writes it to
+``<experiment>/tc/hosts/backends.json``, read back by :func:`backends`.
 
 A plan holds:
 
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from enos import events
 from enos.ansible.runner import RunResult, failure_error, run_playbook
 from enos.errors import EnosError
+from enos.netem import scripts
 from enos.netem.constraints import USERSPACE
 from enos.netem.plan import NONE, HostPlan
 from enos.utils.fs import atomic_write
@@ -89,21 +93,54 @@ def plan_data(plan: HostPlan, *, rate_only: bool, reset: bool = False) -> dict[s
 
 def write_plans(exp: Experiment, plans: list[HostPlan], *, rate_only: bool,
                 reset: bool = False) -> Path:
-    """One JSON plan per host (a reset plan only clears); returns their directory."""
+    """One JSON plan per host (a reset plan only clears) and the two scripts the playbook runs
+    on it (``<alias>.probe.sh``, ``<alias>.apply.sh``: :mod:`enos.netem.scripts`); returns
+    their directory, which holds nothing else (what an earlier run wrote and this one does
+    not is removed).
+
+    These are a run's scratch, rewritten by every run: plain writes, no fsync (a few hundred
+    files at 50 hosts; fsyncing each cost more than half a second)."""
+    from enos import supervisor
+
     out = plan_dir(exp)
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, str] = {}
     for plan in plans:
         data = plan_data(plan, rate_only=rate_only, reset=reset)
-        atomic_write(out / f"{plan.alias}.json", json.dumps(data, indent=1) + "\n")
+        files[f"{plan.alias}.json"] = json.dumps(data, indent=1) + "\n"
+        files[f"{plan.alias}.probe.sh"] = scripts.probe(data)
+        files[f"{plan.alias}.apply.sh"] = scripts.apply(data, Path(supervisor.__file__))
         if data["batch"]:
-            atomic_write(out / f"{plan.alias}.tc", data["batch"])
+            files[f"{plan.alias}.tc"] = data["batch"]
         if data["backend"] in (USERSPACE, "auto"):
             us = data["userspace"]
-            atomic_write(out / f"{plan.alias}.userspace.tc", us["batch"])
-            atomic_write(out / f"{plan.alias}.iptables", us["iptables4"] + us["iptables6"])
+            files[f"{plan.alias}.userspace.tc"] = us["batch"]
+            files[f"{plan.alias}.iptables"] = us["iptables4"] + us["iptables6"]
+    for old in out.iterdir():
+        if old.name not in files or old.is_symlink() or not old.is_file():
+            if old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old)
+            else:
+                old.unlink()
+    for name, text in files.items():
+        (out / name).write_text(text)
     return out
+
+
+def _record_backends(directory: Path, result: RunResult) -> None:
+    """``backends.json``: the backend of every host, as the run reported it (nothing when the
+    run stopped before it had settled them)."""
+    for facts in result.facts.values():
+        data = facts.get("enos_tc_backends")
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                continue
+        if isinstance(data, dict):
+            atomic_write(directory / "backends.json",
+                         json.dumps({str(k): str(v) for k, v in data.items()}) + "\n")
+            return
 
 
 def backends(exp: Experiment) -> dict[str, str]:
@@ -152,14 +189,13 @@ def _lacking_error(msg: str, plans: list[HostPlan], rate_only: bool) -> EnosErro
 
 def _run(exp: Experiment, out: Output, directory: Path, title: str, *, rate_only: bool,
          retry: str, plans: list[HostPlan], tags: list[str] | None = None) -> RunResult:
-    from enos import supervisor
-
     result = run_playbook(
         PLAYBOOK, exp.inventory_path,
-        extravars={"enos_tc_dir": str(directory), "enos_tc_supervisor": supervisor.__file__},
+        extravars={"enos_tc_dir": str(directory)},
         tags=tags, title=title, log_dir=exp.path / "logs", quiet=out.quiet,
-        verbosity=out.verbosity, check=False,
+        verbosity=out.verbosity, check=False, forks=len(plans),
     )
+    _record_backends(directory, result)
     if not result.failures and result.returncode == 0:
         return result
     failures = result.failures
