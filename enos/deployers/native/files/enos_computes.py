@@ -2,9 +2,10 @@
 
 Runs with the OpenStack virtualenv's python on a nova-api host:
 ``python enos_computes.py SPEC.json``; SPEC holds ``auth`` (auth_url, password, region),
-``hosts`` (the compute host names), ``nova_manage`` (argv prefix of nova-manage) and
-``timeout``. Waits until each is up with its compute node (hypervisor), then maps them to
-the cell (``discover_hosts``). Prints ``ok`` or ``changed`` (hosts were mapped); on timeout
+``hosts`` (the compute host names), ``nodes`` (their nodes' names; default: the host
+names), ``nova_manage`` (argv prefix of nova-manage) and ``timeout``. Waits until each host
+is up and each node has its resource provider, then maps them to the cell
+(``discover_hosts``). Prints ``ok`` or ``changed`` (hosts were mapped); on timeout
 prints which hosts are missing and exits 1.
 """
 
@@ -28,19 +29,22 @@ def main(path: str) -> int:
         region_name=auth["region"],
     )
     expected = set(spec["hosts"])
+    nodes = set(spec.get("nodes") or expected)
     deadline = time.time() + float(spec.get("timeout", 300))
     while True:
         up = {s.host for s in conn.compute.services(binary="nova-compute")
               if s.state == "up" and s.status == "enabled"}
-        # A compute node (hypervisor) record is what discover_hosts maps to the cell.
-        nodes = {h.service_details.get("host") for h in conn.compute.hypervisors(details=True)
-                 if h.service_details} if not expected - up else set()
-        missing = (expected - up) or (expected - nodes)
+        # A compute registers its node (which discover_hosts maps to the cell) before the
+        # node's resource provider, named after it: the node exists once its provider does.
+        # (The compute API lists hypervisors only once they are mapped.)
+        providers = {rp.name for rp in conn.placement.resource_providers()} \
+            if not expected - up else set()
+        missing = (expected - up) or (nodes - providers)
         if not missing:
             break
         if time.time() > deadline:
             names = ", ".join(sorted(missing)[:10])
-            what = "without a hypervisor" if not expected - up else "not up"
+            what = "without a resource provider" if not expected - up else "not up"
             print(json.dumps({"enos_service_failure": "nova-compute",
                               "what": f"{what} after {spec.get('timeout', 300)} s: {names}",
                               "log": spec.get("log_hint"), "tail": ""}))
