@@ -69,6 +69,12 @@ def spec_for(env: Experiment) -> dict[str, Any]:
             "'enos up' and 'enos os' again",
         )
     pool = ext.pool()
+    # The APIs' VIP (several API hosts) may be in that pool when one network has both roles:
+    # the public range is the longer side of it.
+    vip = (env.state.get("cloud") or {}).get("vip")
+    if vip in pool:
+        cut = pool.index(vip)
+        pool = pool[cut + 1:] if len(pool) - cut - 1 >= cut else pool[:cut]
     if len(pool) < 2:
         raise EnosError(
             f"the '{NEUTRON_EXTERNAL_INTERFACE}' network {ext.cidr} has no free address pool "

@@ -88,6 +88,9 @@ def command(opts: Options, out: str) -> None:
     if cloud:
         release = f" {cloud['release']}" if cloud.get("release") else ""
         click.echo(f"openstack:  {cloud.get('deployer', '?')}{release} at {cloud.get('auth_url')}")
+        if cloud.get("vip"):
+            click.echo(f"vip:        {cloud['vip']} (HAProxy and keepalived on "
+                       f"{', '.join(cloud.get('lb_hosts') or [])})")
     if data["monitoring"]:
         mon = data["monitoring"]
         click.echo(f"prometheus: {mon['prometheus']} (every {mon['scrape_interval']})")

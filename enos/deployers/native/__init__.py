@@ -18,6 +18,15 @@ Configuration (``deployer:`` in reservation.yaml)::
       release: 2026.2      # the OpenStack series (see RELEASES); the newest by default
       fake_computes: 1     # nova-compute services per compute host
       api_workers: 2       # uwsgi processes per API
+      vip: 172.29.3.254    # the APIs' virtual address with several API hosts (else chosen)
+
+With several hosts in an API group (keystone, glance-api, placement-api, nova-api,
+neutron-server: ``control: 2``), the APIs run on each of them and HAProxy + keepalived (Debian's
+packages, supervised) on each put one virtual address in front of them, as Kolla does: the
+catalog, admin-openrc and clouds.yaml use it. The VIP is ``deployer.vip``, else Kolla's
+``kolla.kolla_internal_vip_address``, else the first free address of the network_interface
+network (see :func:`choose_vip`). MariaDB, RabbitMQ and memcached stay on the first host of
+their groups.
 
 The release can also be given as the original Enos does, for Kolla: ``kolla_ref:
 stable/2025.2`` or Kolla's ``openstack_release: 2025.2`` (under ``kolla:`` or at the top level);
@@ -28,6 +37,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import ipaddress
 import json
 import os
 import secrets
@@ -49,7 +59,7 @@ if TYPE_CHECKING:
     from enos.config.checks import Checker
     from enos.config.spec import Config
     from enos.experiment import Experiment
-    from enos.model import Host
+    from enos.model import Host, Network
     from enos.output import Output
 
 HERE = Path(__file__).parent
@@ -87,6 +97,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "fake_computes": 1,
     "api_workers": 2,
     "region": "RegionOne",
+    "vip": None,
 }
 
 # Tags `enos os --tags` accepts.
@@ -229,6 +240,8 @@ def check_options(section: dict[str, Any], data: dict[str, Any], ck: Checker) ->
             continue
         if key in BOUNDS:
             out[key] = ck.integer(value, f"deployer.{key}", *BOUNDS[key])
+        elif key == "vip":
+            continue  # read with kolla_internal_vip_address below
         else:
             out[key] = ck.text(value, f"deployer.{key}", "a name")
     release, key, value = find_release(data, out)
@@ -236,7 +249,120 @@ def check_options(section: dict[str, Any], data: dict[str, Any], ck: Checker) ->
         message, hint = unknown_release(value)
         raise ck.error(key, message, hint)
     out["release"] = release
+    vip, vip_key = find_vip(data, section)
+    if vip is not None:
+        out["vip"] = check_vip_syntax(vip, vip_key, ck)
     return out
+
+
+# -- load balancer (several hosts in an API group) -------------------------------------------
+# With several hosts in one of these groups, HAProxy and keepalived run on every host of them
+# and the APIs are reached at one virtual address (VIP).
+API_GROUPS = ["keystone", "glance-api", "placement-api", "nova-api", "neutron-server"]
+
+
+def find_vip(data: dict[str, Any], deployer: dict[str, Any]) -> tuple[Any, str]:
+    """``(value, key)``: the VIP the configuration gives, as written, and the (dotted) key it
+    was read from: ``deployer.vip``, else Kolla's ``kolla.kolla_internal_vip_address`` (as the
+    original Enos passed it to Kolla); ``(None, "")`` without one."""
+    kolla: dict[str, Any] = data["kolla"] if isinstance(data.get("kolla"), dict) else {}
+    for key, value in (("deployer.vip", deployer.get("vip")),
+                       ("kolla.kolla_internal_vip_address",
+                        kolla.get("kolla_internal_vip_address"))):
+        if value is not None:
+            return value, key
+    return None, ""
+
+
+def check_vip_syntax(value: Any, key: str, ck: Checker) -> str:
+    """An explicit VIP must be an IPv4 address (its network is checked by :func:`choose_vip`
+    once the testbed's networks are known)."""
+    try:
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ValueError(value)
+        return str(ipaddress.IPv4Address(value.strip() if isinstance(value, str) else value))
+    except ValueError:
+        raise ck.error(key, f"{value!r} is not an IPv4 address",
+                       "give an unused address of the network_interface network (e.g. "
+                       "172.29.3.254), or remove the key: the first address of its free pool "
+                       "is taken") from None
+
+
+def lb_hosts(groups: dict[str, list[str]]) -> list[str]:
+    """The hosts of HAProxy and keepalived: every host of the API groups, in inventory order,
+    when one API group has several hosts; none otherwise (one API host is reached directly)."""
+    if not any(len(groups.get(g) or []) > 1 for g in API_GROUPS):
+        return []
+    out: list[str] = []
+    for group in API_GROUPS:
+        out += [h for h in groups.get(group) or [] if h not in out]
+    return out
+
+
+def choose_vip(network: Network | None, used: set[str], explicit: str | None) -> str:
+    """The VIP of the APIs: ``explicit``, checked to be a host address of ``network`` that no
+    host and not the gateway uses; else the first address of the network's free pool
+    (``start``..``end``, then ``extra_ips``) that no host uses. Raises :class:`VipError`."""
+    if explicit:
+        if network is None:
+            return explicit
+        net = ipaddress.ip_network(network.cidr, strict=False)
+        addr = ipaddress.ip_address(explicit)
+        if addr not in net:
+            raise VipError(f"the VIP {explicit} is not in the network_interface network "
+                           f"{network.cidr}", _vip_hint(network))
+        if net.num_addresses > 2 and addr in (net.network_address, net.broadcast_address):
+            raise VipError(f"the VIP {explicit} is the network or broadcast address of "
+                           f"{network.cidr}", _vip_hint(network))
+        if explicit == network.gateway or explicit in used:
+            who = "the gateway" if explicit == network.gateway else "a host"
+            raise VipError(f"the VIP {explicit} is the address of {who} of {network.cidr}",
+                           _vip_hint(network))
+        return explicit
+    if network is not None:
+        candidates: list[int | str] = []
+        if network.start and network.end:
+            first = int(ipaddress.ip_address(network.start))
+            last = int(ipaddress.ip_address(network.end))
+            # Bounded: at most this many hosts and the gateway can be in the way.
+            candidates = list(range(first, min(last, first + len(used) + 1) + 1))
+        for value in [*candidates, *network.extra_ips]:
+            free = str(ipaddress.ip_address(value))
+            if free not in used and free != network.gateway:
+                return free
+    where = f"the network_interface network {network.cidr}" if network else \
+        "the testbed (it describes no network_interface network)"
+    raise VipError(f"no free address for the APIs' VIP in {where}",
+                   "give one under deployer.vip (an unused address of that network)")
+
+
+def _vip_hint(network: Network) -> str:
+    pool = f" (its free pool: {network.start}..{network.end})" if network.start else ""
+    return (f"give an unused address of {network.cidr}{pool}, or remove the key: the first "
+            "free address is taken")
+
+
+class VipError(EnosError):
+    """The VIP cannot be used (see :func:`choose_vip`)."""
+
+
+def resolve_vip(config: Config, exp: Experiment, hostvars: dict[str, Any]) -> str:
+    """The VIP of this deployment; a problem with an explicit one names its file and line."""
+    from enos.model import NETWORK_INTERFACE
+
+    resources = exp.resources
+    network = resources.network(NETWORK_INTERFACE) if resources is not None else None
+    used = {host_address(hv) for hv in hostvars.values() if hv.get("enos_address")}
+    used |= {str(hv["enos_address"]) for hv in hostvars.values() if hv.get("enos_address")}
+    explicit = options(config).get("vip")
+    try:
+        return choose_vip(network, used, str(explicit) if explicit else None)
+    except VipError as exc:
+        if not explicit:
+            raise
+        deployer = config.data.get("deployer")
+        _value, key = find_vip(config.data, deployer if isinstance(deployer, dict) else {})
+        raise config.error(key or "deployer.vip", exc.message, exc.hint) from None
 
 
 def program_names() -> list[str]:
@@ -373,7 +499,8 @@ def helpers_archive(env: Experiment, release: str = DEFAULT_RELEASE) -> Path:
     return path
 
 
-def _extravars(env: Experiment, opts: dict[str, Any], reconfigure: bool) -> dict[str, Any]:
+def _extravars(env: Experiment, opts: dict[str, Any], reconfigure: bool, vip: str = "",
+               lb: list[str] | None = None) -> dict[str, Any]:
     release = str(opts["release"])
     return {
         "enos_native": {
@@ -388,6 +515,9 @@ def _extravars(env: Experiment, opts: dict[str, Any], reconfigure: bool) -> dict
             "api_workers": int(opts["api_workers"]),
             "region": str(opts["region"]),
             "reconfigure": reconfigure,
+            # Several API hosts: HAProxy and keepalived on ``lb_hosts``, the APIs at ``vip``.
+            "vip": vip,
+            "lb_hosts": lb or [],
         },
         "enos_passwords_file": str(passwords_path(env)),
     }
@@ -436,10 +566,12 @@ def deploy(config: Config, env: Experiment, opts: Output, tags: list[str] | None
     release = str(native.get("release") or DEFAULT_RELEASE)
     cache.mark_used(venv_path(release), env.path)
     cache.mark_used(schemas_path(release), env.path)
-    _run("site.yml", env, _extravars(env, native, reconfigure), title="enos os", tags=tags,
-         quiet=opts.quiet, verbosity=opts.verbosity,
+    lb = lb_hosts(groups)
+    vip = resolve_vip(config, env, hostvars) if lb else ""
+    _run("site.yml", env, _extravars(env, native, reconfigure, vip, lb), title="enos os",
+         tags=tags, quiet=opts.quiet, verbosity=opts.verbosity,
          hint="fix the cause, then run 'enos os' again (it resumes where it failed)")
-    cloud = cloud_info(groups, hostvars, native, passwords)
+    cloud = cloud_info(groups, hostvars, native, passwords, vip, lb)
     write_credentials(env, cloud, passwords["admin"])
     return cloud
 
@@ -450,10 +582,11 @@ def host_address(hostvars: dict[str, Any]) -> str:
 
 
 def cloud_info(groups: dict[str, list[str]], hostvars: dict[str, Any], native: dict[str, Any],
-               passwords: dict[str, str]) -> dict[str, Any]:
+               passwords: dict[str, str], vip: str = "",
+               lb: list[str] | None = None) -> dict[str, Any]:
     endpoints = {}
     for service, (group, port, suffix) in SERVICE_PORTS.items():
-        address = host_address(hostvars[groups[group][0]])
+        address = vip or host_address(hostvars[groups[group][0]])
         endpoints[service] = f"http://{address}:{port}{suffix}"
     computes: list[str] = []
     n = int(native["fake_computes"])
@@ -474,6 +607,8 @@ def cloud_info(groups: dict[str, list[str]], hostvars: dict[str, Any], native: d
         "endpoints": endpoints,
         "compute_hosts": computes,
         "fake_computes": n,
+        # Several API hosts: the VIP the APIs are reached at, HAProxy and keepalived's hosts.
+        **({"vip": vip, "lb_hosts": list(lb or [])} if vip else {}),
     }
 
 
@@ -603,9 +738,10 @@ class NativeDeployer(Deployer):
             host = by_address.get(url.split("//", 1)[-1].split(":", 1)[0])
             out.append(Endpoint(name, url, "api", host, SERVICE_PORTS[name][0]
                                 if name in SERVICE_PORTS else None))
-        # The infrastructure, on every host of its group, and RabbitMQ's metrics.
+        # The infrastructure, on the first host of its group (the one running it), and
+        # RabbitMQ's metrics.
         for name, group, kind, url in INFRA_ENDPOINTS:
-            for host in groups.get(group) or []:
+            for host in (groups.get(group) or [])[:1]:
                 address = addresses.get(host)
                 if address:
                     out.append(Endpoint(name, url.format(address=address), kind, host,
