@@ -80,6 +80,11 @@ def main(argv: list[str]) -> int:
     # Present while a restore runs: a restore interrupted (even by SIGKILL) is started over
     # on empty databases, whose content was only that partial restore.
     restoring = args.state / f"schema-{args.name}.restoring" if args.state else None
+    if args.state:
+        # One step at a time per deployment: a run whose enos was killed may still be going.
+        args.state.mkdir(parents=True, exist_ok=True)
+        step = os.open(args.state / f"schema-{args.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(step, fcntl.LOCK_EX)
     if restoring is not None and restoring.exists():
         for db in dbs:
             db.run("mariadb", "--execute",
