@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import shutil
 import subprocess
@@ -25,23 +24,6 @@ def enos(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return proc
 
 
-def free_networks() -> list[dict[str, object]]:
-    """Two /24 ranges under 172.30.0.0/16 no route of this machine uses."""
-    out = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True,
-                         check=True).stdout
-    used = []
-    for line in out.split("\n"):
-        try:
-            used.append(ipaddress.ip_network(line.split()[0], strict=False))
-        except (ValueError, IndexError):
-            continue
-    free = [n for n in ipaddress.ip_network("172.30.0.0/16").subnets(new_prefix=24)
-            if not any(n.overlaps(u) for u in used)]
-    free = free[::-1][:2]
-    return [{"roles": ["network_interface"], "cidr": str(free[0])},
-            {"roles": ["neutron_external_interface"], "cidr": str(free[1])}]
-
-
 @contextlib.contextmanager
 def testbed(topology: dict[str, Any], constraints: dict[str, Any]) -> Iterator[Path]:
     """A local experiment brought up with `enos up`; released (`destroy --hard`) after."""
@@ -57,7 +39,7 @@ def testbed(topology: dict[str, Any], constraints: dict[str, Any]) -> Iterator[P
 
 
 def write(cwd: Path, topology: dict[str, Any], constraints: dict[str, Any]) -> None:
-    doc: dict[str, Any] = {"provider": {"type": "local", "networks": free_networks()},
+    doc: dict[str, Any] = {"provider": {"type": "local"},  # free ranges picked by enos
                            "topology": topology, "network_constraints": constraints}
     old = cwd / "reservation.yaml"
     if old.exists():  # keep the networks the testbed was brought up with

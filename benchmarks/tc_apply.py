@@ -12,7 +12,6 @@ Needs root.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import shutil
 import statistics
@@ -47,23 +46,6 @@ def enos(cwd: Path, *args: str) -> float:
     return seconds
 
 
-def free_networks() -> list[dict[str, object]]:
-    """Two /24 ranges under 172.31.0.0/16 no route of this machine uses."""
-    out = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True,
-                         check=True).stdout
-    used = []
-    for line in out.split("\n"):
-        try:
-            used.append(ipaddress.ip_network(line.split()[0], strict=False))
-        except (ValueError, IndexError):
-            continue
-    free = [n for n in ipaddress.ip_network("172.31.0.0/16").subnets(new_prefix=24)
-            if not any(n.overlaps(u) for u in used)]
-    free = free[::-1][:2]  # from the top: tests pick theirs from the bottom
-    return [{"roles": ["network_interface"], "cidr": str(free[0])},
-            {"roles": ["neutron_external_interface"], "cidr": str(free[1])}]
-
-
 def netem_available() -> bool:
     proc = subprocess.run(["unshare", "-n", "tc", "qdisc", "add", "dev", "lo", "root", "netem",
                            "delay", "1ms"], capture_output=True, check=False)
@@ -75,7 +57,7 @@ def reservation(hosts: int) -> dict[str, object]:
     computes = hosts - 2
     groups = computes // per_group
     return {
-        "provider": {"type": "local", "networks": free_networks()},
+        "provider": {"type": "local"},  # free ranges picked by the provider
         "topology": {
             "grp1": {"local": {"control": 1, "network": 1}},
             f"grp[2-{groups + 1}]": {"local": {"compute": per_group}},

@@ -13,7 +13,6 @@ Usage: python benchmarks/up_local.py [--sizes 3 20 100] [--runs 3]   (root)
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import shutil
 import statistics
@@ -23,21 +22,6 @@ import time
 from pathlib import Path
 
 ENOS = shutil.which("enos") or "enos"
-
-
-def free_networks() -> tuple[str, str]:
-    """Two /24 ranges under 172.28.0.0/16, from the top, that no route of this machine uses."""
-    out = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True,
-                         check=True).stdout
-    used = []
-    for line in out.split("\n"):
-        try:
-            used.append(ipaddress.ip_network(line.split()[0], strict=False))
-        except (ValueError, IndexError):
-            continue
-    free = [n for n in ipaddress.ip_network("172.28.0.0/16").subnets(new_prefix=24)
-            if not any(n.overlaps(u) for u in used)][::-1]
-    return str(free[0]), str(free[1])
 
 
 def run(cwd: Path, *args: str) -> tuple[float, float]:
@@ -91,12 +75,8 @@ def testbed_pids(experiment: Path) -> set[int]:
 def one_run(n: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="enos-bench-up-") as tmp:
         cwd = Path(tmp)
-        net1, net2 = free_networks()
-        (cwd / "reservation.yaml").write_text(
-            "provider:\n  type: local\n  networks:\n"
-            f"    - {{roles: [network_interface], cidr: {net1}}}\n"
-            f"    - {{roles: [neutron_external_interface], cidr: {net2}}}\n"
-            f"resources: {{control: 1, network: 1, compute: {n - 2}}}\n")
+        (cwd / "reservation.yaml").write_text(  # free ranges picked by the local provider
+            f"provider: local\nresources: {{control: 1, network: 1, compute: {n - 2}}}\n")
         try:
             up, rss = run(cwd, "-q", "up")
             testbed = pss_mib(testbed_pids((cwd / "current").resolve()))

@@ -97,6 +97,18 @@ class Testbed:
 
 
 @pytest.fixture
+def workdir() -> Iterator[Path]:
+    """A directory for an experiment whose services live for minutes: not under pytest's own
+    temporary directories (other pytest runs rotate them), and short, since unix socket paths
+    under it must stay under 108 bytes. Removed after the test."""
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="enos-w", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
 def local_testbed(tmp_path: Path) -> Iterator[Callable[..., Testbed]]:
     """Factory: write a local reservation.yaml from the given sections, run `enos up`.
 

@@ -7,7 +7,6 @@ and that it gives the same archive content as reading the files in place.
 
 from __future__ import annotations
 
-import ipaddress
 import shutil
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import unique_networks
 
 from enos import backup
 from enos.experiment import Experiment
@@ -41,21 +41,10 @@ def contents(path: Path) -> dict[str, bytes]:
                 for m in tar.getmembers() if m.isfile()}
 
 
-def free_networks() -> tuple[str, str]:
-    """Two /24 networks no route of this machine overlaps (other experiments may run)."""
-    routes = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True,
-                            check=True).stdout
-    used = [ipaddress.ip_network(line.split()[0]) for line in routes.splitlines()
-            if line and line.split()[0][0].isdigit()]
-    free = [n for n in ipaddress.ip_network("172.27.0.0/16").subnets(new_prefix=24)
-            if not any(n.overlaps(u) for u in used)]
-    return str(free[-2]), str(free[-1])
-
-
 @pytest.fixture
 def local_experiment() -> Iterator[Experiment]:
     where = Path(tempfile.mkdtemp(prefix="eb", dir="/tmp"))  # short: unix socket paths
-    net0, net1 = free_networks()
+    net0, net1 = (n["cidr"] for n in unique_networks())
     (where / "reservation.yaml").write_text(
         "provider:\n  type: local\n  networks:\n"
         f"    - {{roles: [network_interface], cidr: {net0}}}\n"

@@ -12,10 +12,10 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import unique_networks
 
 from enos.bench.rally import read_openrc
 
@@ -63,19 +63,6 @@ def enos(*args: str, cwd: Path, timeout: int) -> subprocess.CompletedProcess[str
     return proc
 
 
-def free_networks() -> tuple[str, str]:
-    """Two /24 networks no route of this machine overlaps (other experiments may run)."""
-    import ipaddress
-
-    routes = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True,
-                            check=True).stdout
-    used = [ipaddress.ip_network(line.split()[0]) for line in routes.splitlines()
-            if line and line.split()[0][0].isdigit()]
-    free = [n for n in ipaddress.ip_network("172.26.0.0/16").subnets(new_prefix=24)
-            if not any(n.overlaps(u) for u in used)]
-    return str(free[-2]), str(free[-1])
-
-
 def names(path: Path) -> list[str]:
     with tarfile.open(path) as tar:
         return tar.getnames()
@@ -98,17 +85,9 @@ def dump_sqlite(data: bytes) -> bytes:
             db.close()
 
 
-@pytest.fixture
-def short_tmp() -> Iterator[Path]:
-    """A directory with a short path: unix socket paths under it must stay < 108 bytes."""
-    path = Path(tempfile.mkdtemp(prefix="eb", dir="/tmp"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def test_boot_and_list_then_backup(short_tmp: Path) -> None:
-    tmp_path = short_tmp
-    net0, net1 = free_networks()
+def test_boot_and_list_then_backup(workdir: Path) -> None:
+    tmp_path = workdir
+    net0, net1 = (n["cidr"] for n in unique_networks())
     (tmp_path / "reservation.yaml").write_text(RESERVATION.format(net0=net0, net1=net1))
     workload = tmp_path / "workload"
     shutil.copytree(DATA, workload)

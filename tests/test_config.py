@@ -29,7 +29,8 @@ resources:
 
 
 # The native deployer's options with their defaults, as a loaded file has them.
-NATIVE_DEFAULTS = {"type": "native", "release": "2026.2", "fake_computes": 1, "api_workers": 2,
+NATIVE_DEFAULTS = {"type": "native", "release": "2026.2", "fake_computes": 1,
+                   "nodes_per_compute": 1, "api_workers": 2,
                    "region": "RegionOne", "vip": None}
 
 

@@ -49,6 +49,51 @@ def test_options_reject_bad_counts(tmp_path: Path, bad: str) -> None:
         config(tmp_path, f"{{type: native, fake_computes: {bad}}}")
 
 
+def test_nodes_per_compute(tmp_path: Path) -> None:
+    assert native.options(config(tmp_path))["nodes_per_compute"] == 1
+    opts = native.options(config(tmp_path, "{fake_computes: 10, nodes_per_compute: 100}"))
+    assert (opts["fake_computes"], opts["nodes_per_compute"]) == (10, 100)
+    for bad in ("0", "2001", "'3'", "1.5"):
+        with pytest.raises(ConfigError, match="nodes_per_compute"):
+            config(tmp_path, f"{{nodes_per_compute: {bad}}}")
+    # At most 2000 fake nodes on one compute host: the error names the key and its line.
+    with pytest.raises(ConfigError) as err:
+        config(tmp_path, "\n  fake_computes: 3\n  nodes_per_compute: 700")
+    assert err.value.key == "deployer.nodes_per_compute" and err.value.line == 5
+    assert "2100 fake nodes per compute host, more than 2000" in err.value.message
+    assert "fake_computes: 10, nodes_per_compute: 100" in (err.value.hint or "")
+
+
+def render_compute_conf(nodes: int) -> dict[str, dict[str, str]]:
+    """nova-compute.conf.j2 rendered as Ansible would, then read back as Nova reads it."""
+    import configparser
+
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(native.PLAYBOOKS / "templates"))
+    text = env.get_template("nova-compute.conf.j2").render(
+        compute_name="k1-c1", os_address="10.1.0.3", os_lib="/r/lib", os_region="R",
+        os_transport_url="rabbit://x", os_keystone_url="http://k:5000",
+        enos_passwords={"nova": "n", "placement": "p", "neutron": "q"},
+        os_nodes_per_compute=str(nodes))
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(text)
+    return {name: dict(parser[name]) for name in parser.sections() + ["DEFAULT"]}
+
+
+def test_compute_configuration_with_several_nodes() -> None:
+    one = render_compute_conf(1)
+    assert one["DEFAULT"]["compute_driver"] == "fake.FakeDriver"
+    assert "enos_fake_nodes" not in one and "update_resources_interval" not in one["DEFAULT"]
+    many = render_compute_conf(100)
+    assert many["DEFAULT"]["compute_driver"] == "enos_fake_nodes.FakeNodesDriver"
+    assert many["enos_fake_nodes"]["count"] == "100"
+    # Each service updates its nodes in turn: 10 s a node, between 1 min and 1 h.
+    assert many["DEFAULT"]["update_resources_interval"] == "1000"
+    assert render_compute_conf(3)["DEFAULT"]["update_resources_interval"] == "60"
+    assert render_compute_conf(2000)["DEFAULT"]["update_resources_interval"] == "3600"
+
+
 def test_options_unknown_key_and_deployer(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="fake_compute"):
         config(tmp_path, "{type: native, fake_compute: 2}")
@@ -103,6 +148,10 @@ def test_inventory_groups_and_addresses(tmp_path: Path) -> None:
                               {})
     assert cloud["auth_url"] == "http://10.1.0.2:5000/v3"  # the network_interface address
     assert cloud["compute_hosts"] == ["k1-c1", "k1-c2", "k1-c3"]
+    assert (cloud["compute_nodes"], cloud["nodes_per_compute"]) == (3, 1)
+    cloud = native.cloud_info(groups, hostvars, {**native.DEFAULT_CONFIG, "fake_computes": 2,
+                                                 "nodes_per_compute": 50}, {})
+    assert cloud["compute_hosts"] == ["k1-c1", "k1-c2"] and cloud["compute_nodes"] == 100
 
 
 def test_inventory_missing_group_is_named(tmp_path: Path) -> None:

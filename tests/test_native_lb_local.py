@@ -13,12 +13,10 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,13 +91,6 @@ class Probe(threading.Thread):
             time.sleep(max(0.0, 0.1 - (time.monotonic() - now)))
         if failing is not None:
             self.gaps.append(round(time.monotonic() - failing, 2))
-
-
-@pytest.fixture
-def workdir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="enos-lb-test-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_two_control_hosts_survive_losing_apis_and_the_vip_holder(workdir: Path) -> None:

@@ -1,8 +1,9 @@
 """The native deployer end to end on a real local testbed.
 
-`enos deploy` on three hosts (control, network, compute; two fake computes), a server booted
-with openstacksdk from the OpenStack virtualenv to ACTIVE, listed and deleted; `enos os` again
-changes nothing; `enos destroy --hard` leaves no process and no namespace.
+`enos deploy` on three hosts (control, network, compute; two fake computes of three fake nodes
+each), a server booted with openstacksdk from the OpenStack virtualenv to ACTIVE, listed and
+deleted; `enos os` again changes nothing; the computes restarted keep their nodes; `enos
+destroy --hard` leaves no process and no namespace.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -48,7 +49,21 @@ listed = [s.name for s in conn.compute.servers()]
 conn.compute.delete_server(server)
 conn.compute.wait_for_delete(server, wait=120)
 hosts = sorted(s.host for s in conn.compute.services(binary="nova-compute") if s.state == "up")
-print(json.dumps({"boot": boot, "listed": listed, "status": server.status, "hosts": hosts}))
+print(json.dumps({"boot": boot, "listed": listed, "status": server.status, "hosts": hosts,
+                  "node": server.hypervisor_hostname}))
+"""
+
+# The hypervisors ({"list": [[name, id], ...]}), once all of them are up (or after 120 s).
+HYPERVISORS = r"""
+import json, time
+import openstack
+conn = openstack.connect(cloud="enos")
+for _ in range(240):
+    found = list(conn.compute.hypervisors(details=True))
+    if found and all(h.state == "up" for h in found):
+        break
+    time.sleep(0.5)
+print(json.dumps({"list": sorted([h.name, h.id] for h in found)}))
 """
 
 
@@ -62,21 +77,12 @@ def ok(proc: subprocess.CompletedProcess[str]) -> str:
     return proc.stdout + proc.stderr
 
 
-@pytest.fixture
-def workdir() -> Iterator[Path]:
-    # Not under pytest's own temporary directories: those are rotated by other pytest runs,
-    # and this experiment's services live there for minutes.
-    path = Path(tempfile.mkdtemp(prefix="enos-native-test-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
 def test_deploy_boot_destroy(workdir: Path) -> None:
     tmp_path = workdir
     doc = {
         "provider": {"type": "local", "networks": unique_networks()},
         "resources": {"control": 1, "network": 1, "compute": 1},
-        "deployer": {"type": "native", "fake_computes": 2},
+        "deployer": {"type": "native", "fake_computes": 2, "nodes_per_compute": 3},
     }
     (tmp_path / "reservation.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     namespaces: list[str] = []
@@ -103,17 +109,28 @@ def test_deploy_boot_destroy(workdir: Path) -> None:
                 "nova-scheduler"} <= set(status["programs"])
         assert all(p["state"] == "running" for p in status["programs"].values())
 
-        # A server boots with openstacksdk from the OpenStack virtualenv.
+        # A server boots with openstacksdk from the OpenStack virtualenv, on one of the six
+        # hypervisors: two nova-compute services of three nodes each.
+        def sdk(script: str) -> dict[str, Any]:
+            proc = subprocess.run([str(python), "-c", script], cwd=expdir, capture_output=True,
+                                  text=True, timeout=600, check=False,
+                                  env={**os.environ, "OS_CLIENT_CONFIG_FILE":
+                                       str(expdir / "clouds.yaml")})
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
         python = Path(state["cloud"]["venv"]) / "bin" / "python"
-        boot = subprocess.run([str(python), "-c", BOOT], cwd=expdir, capture_output=True,
-                              text=True, timeout=600, check=False,
-                              env={**os.environ, "OS_CLIENT_CONFIG_FILE":
-                                   str(expdir / "clouds.yaml")})
-        assert boot.returncode == 0, boot.stderr[-3000:]
-        result = json.loads(boot.stdout.strip().splitlines()[-1])
+        nodes = {f"compute-1-c{c}-n{n}" for c in (1, 2) for n in (1, 2, 3)}
+        assert (state["cloud"]["compute_nodes"], state["cloud"]["nodes_per_compute"]) == (6, 3)
+        hypervisors = sdk(HYPERVISORS)["list"]
+        assert {name for name, _ in hypervisors} == nodes and len(hypervisors) == 6, hypervisors
+        result = sdk(BOOT)
         assert result["status"] == "ACTIVE"
         assert "enos-test-vm" in result["listed"]
         assert result["hosts"] == ["compute-1-c1", "compute-1-c2"]
+        assert result["node"] in nodes
+        assert "computes:   2 nova-compute services, 6 hypervisors (3 per service)" in ok(
+            enos("info", cwd=tmp_path))
 
         # The databases' schemas came from this release's snapshots, or were migrated and
         # snapshotted for the next deployment.
@@ -154,6 +171,10 @@ def test_deploy_boot_destroy(workdir: Path) -> None:
         deployer.control(exp, "nova-scheduler", "start", out)
         programs = json.loads(status_path.read_text())["programs"]
         assert programs["nova-scheduler"]["state"] == "running"
+        # Restarted, the computes find their nodes again (same IDs, no new ones), and a server
+        # still boots on them.
+        assert sdk(BOOT)["node"] in nodes
+        assert sdk(HYPERVISORS)["list"] == hypervisors
         # A kill is a crash: the supervisor restarts the service under a new PID.
         pid = programs["nova-scheduler"]["pid"]
         done = deployer.control(exp, "nova-scheduler", "kill", out, hosts=[control["alias"]])

@@ -88,6 +88,8 @@ def command(opts: Options, out: str) -> None:
     if cloud:
         release = f" {cloud['release']}" if cloud.get("release") else ""
         click.echo(f"openstack:  {cloud.get('deployer', '?')}{release} at {cloud.get('auth_url')}")
+        if cloud.get("compute_hosts"):
+            click.echo(f"computes:   {computes_line(cloud)}")
         if cloud.get("vip"):
             click.echo(f"vip:        {cloud['vip']} (HAProxy and keepalived on "
                        f"{', '.join(cloud.get('lb_hosts') or [])})")
@@ -98,3 +100,13 @@ def command(opts: Options, out: str) -> None:
             host = t.get("host") or t.get("exporter_host")
             where = f" on {host}" if host else ""
             click.echo(f"  {t['job']:<12} {t['target']}{where}")
+
+
+def computes_line(cloud: dict[str, Any]) -> str:
+    """``3 nova-compute services, 300 hypervisors (100 per service)``: services and nodes apart,
+    since the RPC load grows with the first and the scheduler's work with the second."""
+    services = len(cloud.get("compute_hosts") or [])
+    per = int(cloud.get("nodes_per_compute") or 1)
+    nodes = int(cloud.get("compute_nodes") or services * per)
+    line = f"{services} nova-compute service{'s' if services != 1 else ''}, {nodes} hypervisor"
+    return line + ("s" if nodes != 1 else "") + (f" ({per} per service)" if per > 1 else "")

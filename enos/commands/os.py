@@ -56,6 +56,9 @@ def run_os(opts: Options, tags: list[str] | None = None, reconfigure: bool = Fal
             shown = ", ".join(computes[:5]) + (f" (+{len(computes) - 5})" if len(computes) > 5
                                                 else "")
             click.echo(f"  computes   {shown}")
+            per = int(cloud.get("nodes_per_compute") or 1)
+            if per > 1:
+                click.echo(f"  hypervisors {cloud.get('compute_nodes')} ({per} per service)")
         click.echo(f"  admin-openrc and clouds.yaml: {exp.path}")
     return cloud
 

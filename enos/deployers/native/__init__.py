@@ -17,6 +17,7 @@ Configuration (``deployer:`` in reservation.yaml)::
       type: native
       release: 2026.2      # the OpenStack series (see RELEASES); the newest by default
       fake_computes: 1     # nova-compute services per compute host
+      nodes_per_compute: 1 # fake nodes (hypervisors) per nova-compute service
       api_workers: 2       # uwsgi processes per API
       vip: 172.29.3.254    # the APIs' virtual address with several API hosts (else chosen)
 
@@ -95,6 +96,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "type": "native",
     "release": None,
     "fake_computes": 1,
+    "nodes_per_compute": 1,
     "api_workers": 2,
     "region": "RegionOne",
     "vip": None,
@@ -222,7 +224,10 @@ def python(config: Config | None = None, env: Experiment | None = None) -> Path:
 
 
 # Bounds of the whole-number options: (low, high).
-BOUNDS = {"fake_computes": (1, 1000), "api_workers": (1, 64)}
+BOUNDS = {"fake_computes": (1, 1000), "nodes_per_compute": (1, 2000), "api_workers": (1, 64)}
+# Fake nodes one compute host may serve (fake_computes x nodes_per_compute): each service of a
+# host updates its nodes in turn, and 2000 already take most of this machine's two cores.
+MAX_NODES_PER_HOST = 2000
 
 
 def check_options(section: dict[str, Any], data: dict[str, Any], ck: Checker) -> dict[str, Any]:
@@ -249,9 +254,31 @@ def check_options(section: dict[str, Any], data: dict[str, Any], ck: Checker) ->
         message, hint = unknown_release(value)
         raise ck.error(key, message, hint)
     out["release"] = release
+    check_nodes(out, ck)
     vip, vip_key = find_vip(data, section)
     if vip is not None:
         out["vip"] = check_vip_syntax(vip, vip_key, ck)
+    return out
+
+
+def check_nodes(options: dict[str, Any], ck: Checker) -> None:
+    """At most :data:`MAX_NODES_PER_HOST` fake nodes per compute host."""
+    services, nodes = int(options["fake_computes"]), int(options["nodes_per_compute"])
+    if services * nodes > MAX_NODES_PER_HOST:
+        raise ck.error("deployer.nodes_per_compute",
+                       f"fake_computes x nodes_per_compute is {services * nodes} fake nodes per "
+                       f"compute host, more than {MAX_NODES_PER_HOST}",
+                       "give more hosts to the compute role, or fewer nodes: e.g. 1000 "
+                       "hypervisors on one host are fake_computes: 10, nodes_per_compute: 100")
+
+
+def compute_names(groups: dict[str, list[str]], options: dict[str, Any]) -> list[str]:
+    """The nova-compute services (their ``host``): ``fake_computes`` per compute host, named
+    after the host (``compute-1``, or ``compute-1-c1``.. with several)."""
+    n = int(options["fake_computes"])
+    out: list[str] = []
+    for host in groups["nova-compute"]:
+        out += [host] if n == 1 else [f"{host}-c{i}" for i in range(1, n + 1)]
     return out
 
 
@@ -478,6 +505,7 @@ def helpers_archive(env: Experiment, release: str = DEFAULT_RELEASE) -> Path:
         (FILES / "enos_compute_pool.py", "enos_compute_pool.py", 0o644),
         (FILES / "enos_schema.py", "enos_schema.py", 0o644),
         (FILES / "enos_cells.py", "enos_cells.py", 0o644),
+        (FILES / "nova_drivers" / "enos_fake_nodes.py", "nova_drivers/enos_fake_nodes.py", 0o644),
         (cache.ENSURE_VENV, "ensure-venv.sh", 0o755),
         (FILES / "install-openstack.sh", "install-openstack.sh", 0o755),
         (FILES / "install-packages.sh", "install-packages.sh", 0o755),
@@ -512,6 +540,7 @@ def _extravars(env: Experiment, opts: dict[str, Any], reconfigure: bool, vip: st
             "helpers": str(helpers_archive(env, release)),
             "packages": PACKAGES,
             "fake_computes": int(opts["fake_computes"]),
+            "nodes_per_compute": int(opts.get("nodes_per_compute") or 1),
             "api_workers": int(opts["api_workers"]),
             "region": str(opts["region"]),
             "reconfigure": reconfigure,
@@ -588,10 +617,8 @@ def cloud_info(groups: dict[str, list[str]], hostvars: dict[str, Any], native: d
     for service, (group, port, suffix) in SERVICE_PORTS.items():
         address = vip or host_address(hostvars[groups[group][0]])
         endpoints[service] = f"http://{address}:{port}{suffix}"
-    computes: list[str] = []
+    computes = compute_names(groups, native)
     n = int(native["fake_computes"])
-    for host in groups["nova-compute"]:
-        computes += [host] if n == 1 else [f"{host}-c{i}" for i in range(1, n + 1)]
     release = str(native.get("release") or DEFAULT_RELEASE)
     hosts = sorted({h for members in groups.values() for h in members})
     return {
@@ -607,6 +634,9 @@ def cloud_info(groups: dict[str, list[str]], hostvars: dict[str, Any], native: d
         "endpoints": endpoints,
         "compute_hosts": computes,
         "fake_computes": n,
+        # The hypervisors: nodes_per_compute per service, named <service>-n1.. when several.
+        "nodes_per_compute": int(native.get("nodes_per_compute") or 1),
+        "compute_nodes": len(computes) * int(native.get("nodes_per_compute") or 1),
         # Several API hosts: the VIP the APIs are reached at, HAProxy and keepalived's hosts.
         **({"vip": vip, "lb_hosts": list(lb or [])} if vip else {}),
     }

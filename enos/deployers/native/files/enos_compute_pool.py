@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 
 
@@ -24,8 +25,14 @@ def main(argv: list[str]) -> int:
     # and its command module must be imported first (it chooses the threading backend).
     sys.argv = ["nova-compute", "--config-file", confs[0]]
     compute = importlib.import_module("nova.cmd.compute")
+    # The manager's periodic tasks take their intervals from the configuration when it is
+    # imported (update_resources_interval...): it is read first, as nova-compute does, then
+    # forgotten, for each child reads its own.
+    conf = importlib.import_module("nova.conf").CONF
+    conf(["--config-file", confs[0]], project="nova", default_config_files=[])
     for name in ("nova.compute.manager", "nova.virt.fake"):
         importlib.import_module(name)  # the heavy imports, shared by every child
+    conf.clear()
 
     gc.collect()
     gc.freeze()
@@ -43,6 +50,8 @@ def main(argv: list[str]) -> int:
                 os.dup2(log, 2)
                 sys.argv = ["nova-compute", "--config-file", conf]
                 compute.main()
+            except BaseException:
+                traceback.print_exc()  # into its log: the reason it stopped
             finally:
                 os._exit(1)
         children[pid] = conf

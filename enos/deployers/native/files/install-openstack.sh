@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build the OpenStack virtualenv once (ensure-venv.sh: under a lock, hosts may share this
-# filesystem), then add the ML2 driver.
+# filesystem), then add the ML2 driver and the fake nodes' virt driver (nova_drivers/ beside
+# this script: Nova loads its drivers from nova.virt only).
 # usage: install-openstack.sh VENV CONSTRAINTS ML2_MODULE_DIR PACKAGE...
 # Prints "changed" when it installed something, "ok" otherwise.
 set -eu
@@ -24,6 +25,15 @@ if [ ! -f "$venv/.enos-ml2-$ml2_digest" ]; then
     : > "$site/enos_ml2-1.0.dist-info/RECORD"
     rm -f "$venv"/.enos-ml2-*
     touch "$venv/.enos-ml2-$ml2_digest"
+    changed=changed
+fi
+drivers="$(dirname "$0")/nova_drivers"
+drivers_digest=$(cat "$drivers"/*.py | sha256sum | cut -c1-16)
+if [ ! -f "$venv/.enos-nova-drivers-$drivers_digest" ]; then
+    site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    cp "$drivers"/*.py "$site/nova/virt/"
+    rm -f "$venv"/.enos-nova-drivers-*
+    touch "$venv/.enos-nova-drivers-$drivers_digest"
     changed=changed
 fi
 echo "$changed"
