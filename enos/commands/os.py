@@ -56,6 +56,9 @@ def run_os(opts: Options, tags: list[str] | None = None, reconfigure: bool = Fal
             shown = ", ".join(computes[:5]) + (f" (+{len(computes) - 5})" if len(computes) > 5
                                                 else "")
             click.echo(f"  computes   {shown}")
+        dashboard = cloud.get("dashboard") or {}
+        if dashboard.get("url"):
+            click.echo(f"  dashboard  {dashboard['url']} (user {dashboard.get('user', 'admin')})")
         click.echo(f"  admin-openrc and clouds.yaml: {exp.path}")
     return cloud
 
@@ -66,7 +69,7 @@ def run_os(opts: Options, tags: list[str] | None = None, reconfigure: bool = Fal
                    "configuration changed (no package or virtualenv check).")
 @click.option("-t", "--tags", metavar="TAGS",
               help="Only these services, comma-separated (the native deployer's: mariadb, "
-                   "rabbitmq, memcached, keystone, glance, placement, nova, neutron).")
+                   "rabbitmq, memcached, keystone, glance, placement, nova, neutron, horizon).")
 @click.option("--pull", is_flag=True, hidden=True,
               help="Accepted for compatibility; the native deployer has no image to pull.")
 @pass_options
