@@ -527,7 +527,7 @@ def _extravars(env: Experiment, opts: dict[str, Any], reconfigure: bool, vip: st
             # Several API hosts: HAProxy and keepalived on ``lb_hosts``, the APIs at ``vip``.
             "vip": vip,
             "lb_hosts": lb or [],
-            # The dashboard: its host (empty: no play of it runs), on or off (off: stopped).
+            # The dashboard: its host (see horizon_host), on or off (off: its stage emptied).
             "horizon": bool(opts.get("horizon", True)),
             "horizon_host": horizon_host,
             # Names its static files' directory: collected again when its settings change.
