@@ -31,6 +31,7 @@ resources:
 # The native deployer's options with their defaults, as a loaded file has them.
 NATIVE_DEFAULTS = {"type": "native", "release": "2026.2", "fake_computes": 1, "api_workers": 2,
                    "region": "RegionOne", "vip": None}
+NATIVE_DEFAULTS["horizon"] = True  # the dashboard, on by default
 
 
 def load(tmp_path: Path, text: str) -> Config:
