@@ -51,14 +51,14 @@ def run_os(opts: Options, tags: list[str] | None = None, reconfigure: bool = Fal
     if not opts.quiet:
         for service, url in sorted((cloud.get("endpoints") or {}).items()):
             click.echo(f"  {service:<10} {url}")
+        dashboard = cloud.get("dashboard") or {}
+        if dashboard.get("url"):
+            click.echo(f"  dashboard  {dashboard['url']} (user {dashboard.get('user', 'admin')})")
         computes = cloud.get("compute_hosts") or []
         if computes:
             shown = ", ".join(computes[:5]) + (f" (+{len(computes) - 5})" if len(computes) > 5
                                                 else "")
             click.echo(f"  computes   {shown}")
-        dashboard = cloud.get("dashboard") or {}
-        if dashboard.get("url"):
-            click.echo(f"  dashboard  {dashboard['url']} (user {dashboard.get('user', 'admin')})")
         click.echo(f"  admin-openrc and clouds.yaml: {exp.path}")
     return cloud
 
