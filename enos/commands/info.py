@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
@@ -102,10 +103,7 @@ def command(opts: Options, out: str) -> None:
         if cloud.get("vip"):
             click.echo(f"vip:        {cloud['vip']} (HAProxy and keepalived on "
                        f"{', '.join(cloud.get('lb_hosts') or [])})")
-    if data["dashboard"]:
-        board = data["dashboard"]
-        click.echo(f"dashboard:  {board['url']} (Horizon; user {board['user']}, password: "
-                   f"OS_PASSWORD in {exp.path / 'admin-openrc'})")
+    echo_dashboard(data["dashboard"], exp.path / "admin-openrc")
     if data["monitoring"]:
         mon = data["monitoring"]
         click.echo(f"prometheus: {mon['prometheus']} (every {mon['scrape_interval']})")
@@ -113,3 +111,10 @@ def command(opts: Options, out: str) -> None:
             host = t.get("host") or t.get("exporter_host")
             where = f" on {host}" if host else ""
             click.echo(f"  {t['job']:<12} {t['target']}{where}")
+
+
+def echo_dashboard(board: dict[str, str] | None, openrc: Path) -> None:
+    """The dashboard's line: its URL, the user, where the password is (never the password)."""
+    if board:
+        click.echo(f"dashboard:  {board['url']} (Horizon; user {board['user']}, password: "
+                   f"OS_PASSWORD in {openrc})")
