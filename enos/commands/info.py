@@ -54,6 +54,13 @@ def dashboard(cloud: Any) -> dict[str, str] | None:
     return {"url": str(board["url"]), "user": str(board.get("user") or "admin")}
 
 
+def echo_dashboard(board: dict[str, str] | None, openrc: Path) -> None:
+    """The dashboard's line: its URL, the user, where the password is (never the password)."""
+    if board:
+        click.echo(f"dashboard:  {board['url']} (Horizon; user {board['user']}, password: "
+                   f"OS_PASSWORD in {openrc})")
+
+
 @click.command("info")
 @click.option("--out", type=click.Choice(["text", "json", "yaml"]), default="text",
               show_default=True, help="Output format.")
@@ -111,10 +118,3 @@ def command(opts: Options, out: str) -> None:
             host = t.get("host") or t.get("exporter_host")
             where = f" on {host}" if host else ""
             click.echo(f"  {t['job']:<12} {t['target']}{where}")
-
-
-def echo_dashboard(board: dict[str, str] | None, openrc: Path) -> None:
-    """The dashboard's line: its URL, the user, where the password is (never the password)."""
-    if board:
-        click.echo(f"dashboard:  {board['url']} (Horizon; user {board['user']}, password: "
-                   f"OS_PASSWORD in {openrc})")
