@@ -49,6 +49,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Run a parameter study (run, report, status): a grid of values, one command."),
     "cache": ("enos.commands.cache",
               "Show (list) or prune this machine's cache of virtualenvs and images."),
+    "ssh-tunnel": ("enos.commands.ssh_tunnel",
+                   "Print SSH port forwarding to the dashboard, Prometheus and the APIs."),
     "destroy": ("enos.commands.destroy", "Stop what enos started; --hard also releases machines."),
     "help": ("enos.cli", "Show the help of a command."),
 }

@@ -32,6 +32,7 @@ resources:
 NATIVE_DEFAULTS = {"type": "native", "release": "2026.2", "fake_computes": 1,
                    "nodes_per_compute": 1, "api_workers": 2,
                    "region": "RegionOne", "vip": None}
+NATIVE_DEFAULTS["horizon"] = True  # the dashboard, on by default
 
 
 def load(tmp_path: Path, text: str) -> Config:

@@ -1,4 +1,5 @@
-"""Monitoring, events, `enos status` and `enos logs` on ONE local cloud with monitoring on.
+"""Monitoring, events, `enos status`, `enos logs` and the dashboard (Horizon in a real browser)
+on ONE local cloud with monitoring on.
 
 The module's fixture deploys three hosts (control, network, compute in two topology groups)
 with `enable_monitoring: true`, shared by every test here, and destroys them at the end.
@@ -121,6 +122,93 @@ def test_every_target_is_up_and_listed_by_info(cloud: Cloud) -> None:
         time.sleep(2)
     text = cloud.enos("info").stdout
     assert f"prometheus: http://{control}:9090" in text
+
+
+SERVER = r"""
+import json, sys
+import openstack
+conn = openstack.connect(cloud="enos")
+if sys.argv[1] == "create":
+    server = conn.compute.create_server(
+        name=sys.argv[2], flavor_id=conn.compute.find_flavor("m1.tiny", ignore_missing=False).id,
+        image_id=conn.image.find_image("cirros.uec", ignore_missing=False).id,
+        networks=[{"uuid": conn.network.find_network("private", ignore_missing=False).id}])
+    print(json.dumps({"status": conn.compute.wait_for_server(server, wait=300).status}))
+else:
+    server = conn.compute.find_server(sys.argv[2], ignore_missing=False)
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=120)
+"""
+
+
+def _server(cloud: Cloud, action: str, name: str) -> str:
+    python = Path(cloud.state()["cloud"]["venv"]) / "bin" / "python"
+    proc = subprocess.run([str(python), "-c", SERVER, action, name], capture_output=True,
+                          text=True, timeout=400, check=False,
+                          env={**os.environ, "OS_CLIENT_CONFIG_FILE":
+                               str(cloud.exp / "clouds.yaml")})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_dashboard_in_a_real_browser(cloud: Cloud, tmp_path: Path) -> None:
+    """Horizon (on by default) in headless Chromium: the login page, admin's login, the
+    project's instances (with a server made here), images and networks pages, without a
+    console error nor an HTTP answer >= 500; `enos ssh-tunnel` forwards it and Prometheus;
+    its configuration and log are in the control host's backup, its secret key redacted."""
+    from browser import CHROMEDRIVER, CHROMIUM, Browser
+
+    info = json.loads(cloud.enos("info", "--out", "json").stdout)
+    control = cloud.host("control")
+    assert info["dashboard"] == {"url": f"http://{control['address']}/", "user": "admin"}
+    assert f"dashboard:  http://{control['address']}/" in cloud.enos("info").stdout
+    status = [r for r in json.loads(cloud.enos("status", "--out", "json").stdout)
+              if r["service"] == "horizon"]
+    assert [(r["host"], r["running"]) for r in status] == [(control["alias"], True)]
+    tunnel = json.loads(cloud.enos("ssh-tunnel", "--out", "json").stdout)
+    forwarded = {f["name"]: f for f in tunnel["forwards"]}
+    assert tunnel["direct"] and {"horizon", "prometheus", "keystone", "nova"} <= set(forwarded)
+    assert forwarded["horizon"]["local_port"] == 8080
+
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    password = next(line.split("=", 1)[1].strip("'") for line in
+                    (cloud.exp / "admin-openrc").read_text().splitlines()
+                    if line.startswith("export OS_PASSWORD="))
+    name = f"dashboard-vm-{os.getpid()}"
+    assert json.loads(_server(cloud, "create", name).splitlines()[-1])["status"] == "ACTIVE"
+    try:
+        with Browser(info["dashboard"]["url"]) as browser:
+            visits = {"login page": browser.visit("/auth/login/", "Log in")}
+            browser.fill({"#id_username": "admin", "#id_password": password}, "#loginBtn")
+            browser.wait_idle()
+            visits["login"] = browser.report()
+            assert "/auth/login" not in visits["login"].url, browser.text()[:500]
+            for page, path, text in (("instances", "/project/instances/", name),
+                                     ("images", "/project/images/", "cirros.uec"),
+                                     ("networks", "/project/networks/", "private")):
+                try:
+                    visits[page] = browser.visit(path, text)
+                finally:
+                    browser.screenshot(tmp_path / f"horizon-{page}.png")
+            # Services not deployed have no panel (Horizon reads the catalog).
+            for absent in ("/project/volumes/", "/project/containers/", "/admin/volumes/"):
+                assert not browser.driver.find_elements("css selector", f'a[href="{absent}"]')
+            assert browser.driver.find_elements("css selector", 'a[href="/project/images/"]')
+        for page, visit in visits.items():
+            assert not visit.errors and not visit.server_errors, (page, visit)
+    finally:
+        _server(cloud, "delete", name)
+
+    cloud.enos("backup")
+    archive = cloud.exp / "backup" / f"{control['alias']}.tar.gz"
+    names = subprocess.run(["tar", "-tzf", str(archive)], capture_output=True, text=True,
+                           check=True).stdout.split()
+    settings = next(n for n in names if n.endswith("etc/horizon/local/local_settings.py"))
+    assert any(n.endswith("log/horizon.log") for n in names)
+    text = subprocess.run(["tar", "-xzOf", str(archive), settings], capture_output=True,
+                          text=True, check=True).stdout
+    assert "OPENSTACK_KEYSTONE_URL" in text and 'SECRET_KEY = "<redacted>"' in text
 
 
 def test_series_carry_the_host_they_belong_to(cloud: Cloud) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
@@ -36,10 +37,28 @@ def describe(exp: Any) -> dict[str, Any]:
         "inventory": str(exp.inventory_path) if exp.inventory_path.exists() else None,
         "cloud": state.get("cloud"),
         "config": state.get("config", {}),
+        # The dashboard (Horizon): its URL and the user to log in as (the password is
+        # OS_PASSWORD of the 0600 admin-openrc, never printed).
+        "dashboard": dashboard(state.get("cloud")),
         "services": service_info,
         # The monitoring service's info has a key of its own (Prometheus' URL, its targets).
         "monitoring": service_info.get("monitoring"),
     }
+
+
+def dashboard(cloud: Any) -> dict[str, str] | None:
+    """``{"url", "user"}`` of the cloud's dashboard, or None without one."""
+    board = (cloud or {}).get("dashboard") if isinstance(cloud, dict) else None
+    if not isinstance(board, dict) or not board.get("url"):
+        return None
+    return {"url": str(board["url"]), "user": str(board.get("user") or "admin")}
+
+
+def echo_dashboard(board: dict[str, str] | None, openrc: Path) -> None:
+    """The dashboard's line: its URL, the user, where the password is (never the password)."""
+    if board:
+        click.echo(f"dashboard:  {board['url']} (Horizon; user {board['user']}, password: "
+                   f"OS_PASSWORD in {openrc})")
 
 
 @click.command("info")
@@ -93,6 +112,7 @@ def command(opts: Options, out: str) -> None:
         if cloud.get("vip"):
             click.echo(f"vip:        {cloud['vip']} (HAProxy and keepalived on "
                        f"{', '.join(cloud.get('lb_hosts') or [])})")
+    echo_dashboard(data["dashboard"], exp.path / "admin-openrc")
     if data["monitoring"]:
         mon = data["monitoring"]
         click.echo(f"prometheus: {mon['prometheus']} (every {mon['scrape_interval']})")

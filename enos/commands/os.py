@@ -51,6 +51,9 @@ def run_os(opts: Options, tags: list[str] | None = None, reconfigure: bool = Fal
     if not opts.quiet:
         for service, url in sorted((cloud.get("endpoints") or {}).items()):
             click.echo(f"  {service:<10} {url}")
+        dashboard = cloud.get("dashboard") or {}
+        if dashboard.get("url"):
+            click.echo(f"  dashboard  {dashboard['url']} (user {dashboard.get('user', 'admin')})")
         computes = cloud.get("compute_hosts") or []
         if computes:
             shown = ", ".join(computes[:5]) + (f" (+{len(computes) - 5})" if len(computes) > 5
@@ -69,7 +72,7 @@ def run_os(opts: Options, tags: list[str] | None = None, reconfigure: bool = Fal
                    "configuration changed (no package or virtualenv check).")
 @click.option("-t", "--tags", metavar="TAGS",
               help="Only these services, comma-separated (the native deployer's: mariadb, "
-                   "rabbitmq, memcached, keystone, glance, placement, nova, neutron).")
+                   "rabbitmq, memcached, keystone, glance, placement, nova, neutron, horizon).")
 @click.option("--pull", is_flag=True, hidden=True,
               help="Accepted for compatibility; the native deployer has no image to pull.")
 @pass_options

@@ -20,6 +20,7 @@ Configuration (``deployer:`` in reservation.yaml)::
       nodes_per_compute: 1 # fake nodes (hypervisors) per nova-compute service
       api_workers: 2       # uwsgi processes per API
       vip: 172.29.3.254    # the APIs' virtual address with several API hosts (else chosen)
+      horizon: true        # the dashboard on the first host of the horizon group (control)
 
 With several hosts in an API group (keystone, glance-api, placement-api, nova-api,
 neutron-server: ``control: 2``), the APIs run on each of them and HAProxy + keepalived (Debian's
@@ -89,7 +90,7 @@ RELEASE_SETTINGS: dict[str, dict[str, Any]] = {}
 # What the virtualenv is installed from (versions come from the release's constraints file).
 PACKAGES = [
     "keystone", "glance", "openstack-placement", "nova", "neutron", "python-openstackclient",
-    "openstacksdk", "uwsgi", "PyMySQL", "python-memcached", "pymemcache",
+    "openstacksdk", "uwsgi", "PyMySQL", "python-memcached", "pymemcache", "horizon",
 ]
 
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -100,10 +101,12 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "api_workers": 2,
     "region": "RegionOne",
     "vip": None,
+    "horizon": True,
 }
 
 # Tags `enos os --tags` accepts.
-TAGS = ["mariadb", "rabbitmq", "memcached", "keystone", "glance", "placement", "nova", "neutron"]
+TAGS = ["mariadb", "rabbitmq", "memcached", "keystone", "glance", "placement", "nova", "neutron",
+        "horizon"]
 
 # Inventory groups the deployment needs at least one host in.
 REQUIRED_GROUPS = [
@@ -113,7 +116,7 @@ REQUIRED_GROUPS = [
 
 PASSWORDS = [
     "admin", "rabbitmq", "keystone_db", "glance_db", "placement_db", "nova_db", "neutron_db",
-    "glance", "placement", "nova", "neutron",
+    "glance", "placement", "nova", "neutron", "horizon_secret_key",
 ]
 
 SERVICE_PORTS = {
@@ -123,6 +126,9 @@ SERVICE_PORTS = {
     "nova": ("nova-api", 8774, "/v2.1"),
     "neutron": ("neutron-server", 9696, ""),
 }
+
+# Horizon's port (Kolla's), on its host's address.
+HORIZON_PORT = 80
 
 # Endpoints of the infrastructure: (name, inventory group, kind, URL).
 INFRA_ENDPOINTS = [
@@ -245,6 +251,8 @@ def check_options(section: dict[str, Any], data: dict[str, Any], ck: Checker) ->
             continue
         if key in BOUNDS:
             out[key] = ck.integer(value, f"deployer.{key}", *BOUNDS[key])
+        elif key == "horizon":
+            out[key] = ck.boolean(value, f"deployer.{key}")
         elif key == "vip":
             continue  # read with kolla_internal_vip_address below
         else:
@@ -509,6 +517,7 @@ def helpers_archive(env: Experiment, release: str = DEFAULT_RELEASE) -> Path:
         (cache.ENSURE_VENV, "ensure-venv.sh", 0o755),
         (FILES / "install-openstack.sh", "install-openstack.sh", 0o755),
         (FILES / "install-packages.sh", "install-packages.sh", 0o755),
+        (FILES / "install-horizon.sh", "install-horizon.sh", 0o755),
         (constraints(release), "openstack-constraints.txt", 0o644),
         (FILES / "enos_ml2" / "__init__.py", "enos_ml2/__init__.py", 0o644),
         (FILES / "enos_ml2" / "driver.py", "enos_ml2/driver.py", 0o644),
@@ -528,7 +537,7 @@ def helpers_archive(env: Experiment, release: str = DEFAULT_RELEASE) -> Path:
 
 
 def _extravars(env: Experiment, opts: dict[str, Any], reconfigure: bool, vip: str = "",
-               lb: list[str] | None = None) -> dict[str, Any]:
+               lb: list[str] | None = None, horizon_host: str = "") -> dict[str, Any]:
     release = str(opts["release"])
     return {
         "enos_native": {
@@ -547,6 +556,11 @@ def _extravars(env: Experiment, opts: dict[str, Any], reconfigure: bool, vip: st
             # Several API hosts: HAProxy and keepalived on ``lb_hosts``, the APIs at ``vip``.
             "vip": vip,
             "lb_hosts": lb or [],
+            # The dashboard: its host (see horizon_host), on or off (off: its stage emptied).
+            "horizon": bool(opts.get("horizon", True)),
+            "horizon_host": horizon_host,
+            # Names its static files' directory: collected again when its settings change.
+            "horizon_static": horizon_static_id(),
         },
         "enos_passwords_file": str(passwords_path(env)),
     }
@@ -597,12 +611,37 @@ def deploy(config: Config, env: Experiment, opts: Output, tags: list[str] | None
     cache.mark_used(schemas_path(release), env.path)
     lb = lb_hosts(groups)
     vip = resolve_vip(config, env, hostvars) if lb else ""
-    _run("site.yml", env, _extravars(env, native, reconfigure, vip, lb), title="enos os",
-         tags=tags, quiet=opts.quiet, verbosity=opts.verbosity,
+    dashboard = horizon_host(inv, groups)
+    _run("site.yml", env, _extravars(env, native, reconfigure, vip, lb, dashboard),
+         title="enos os", tags=tags, quiet=opts.quiet, verbosity=opts.verbosity,
          hint="fix the cause, then run 'enos os' again (it resumes where it failed)")
     cloud = cloud_info(groups, hostvars, native, passwords, vip, lb)
+    if native.get("horizon", True) and dashboard:
+        cloud["dashboard"] = dashboard_info(dashboard, hostvars)
     write_credentials(env, cloud, passwords["admin"])
     return cloud
+
+
+def horizon_host(inv: dict[str, Any], groups: dict[str, list[str]]) -> str:
+    """The host of the dashboard: the first of the inventory's ``horizon`` group (enos's
+    inventory puts the control hosts in it), else the first Keystone host."""
+    return (group_hosts(inv, "horizon") or groups.get("keystone") or [""])[0]
+
+
+def horizon_static_id() -> str:
+    """The digest of Horizon's settings template: its compressed static files match them."""
+    import hashlib
+
+    data = (PLAYBOOKS / "templates" / "horizon_settings.py.j2").read_bytes()
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def dashboard_info(host: str, hostvars: dict[str, Any]) -> dict[str, str]:
+    """``cloud.json``'s ``dashboard``: Horizon's URL, the user to log in as, its host. The
+    password is admin-openrc's (mode 0600), never written here."""
+    port = "" if HORIZON_PORT == 80 else f":{HORIZON_PORT}"
+    return {"url": f"http://{host_address(hostvars[host])}{port}/", "user": "admin",
+            "host": host}
 
 
 def host_address(hostvars: dict[str, Any]) -> str:
@@ -768,6 +807,10 @@ class NativeDeployer(Deployer):
             host = by_address.get(url.split("//", 1)[-1].split(":", 1)[0])
             out.append(Endpoint(name, url, "api", host, SERVICE_PORTS[name][0]
                                 if name in SERVICE_PORTS else None))
+        dashboard = cloud.get("dashboard") or {}
+        if dashboard.get("url"):
+            out.append(Endpoint("horizon", str(dashboard["url"]), "ui", dashboard.get("host"),
+                                "horizon"))
         # The infrastructure, on the first host of its group (the one running it), and
         # RabbitMQ's metrics.
         for name, group, kind, url in INFRA_ENDPOINTS:

@@ -21,7 +21,7 @@ shift 2
 work=$(mktemp -d /tmp/enos-resolve-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 packages="keystone glance openstack-placement nova neutron neutron-lib python-openstackclient
-openstacksdk uwsgi PyMySQL python-memcached pymemcache"
+openstacksdk uwsgi PyMySQL python-memcached pymemcache horizon"
 export PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1
 unset PIP_FIND_LINKS PIP_INDEX_URL PIP_EXTRA_INDEX_URL
 /usr/bin/python3 -m venv "$work/v1" >&2
