@@ -7,7 +7,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${ENOS_VENV:-/opt/enos/venv}"
 
-bash "$here/install.sh" test,analysis
+bash "$here/install.sh" test,analysis,g5k
 
 # A real browser for the report pages: Debian's Chromium and its chromedriver.
 need_apt=()
