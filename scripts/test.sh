@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the tests need (enos itself, pytest, ruff, mypy, pandas, Selenium with Debian's
+# Install what the tests need (enos itself, pytest, ruff, mypy, pandas, python-grid5000, Selenium with Debian's
 # Chromium, and the Debian packages the integration tests use), then run the linter, the type
 # checker and the whole test suite.
 # Needs root: the integration tests build real local testbeds (namespaces, bridges, sshd).

@@ -3,6 +3,7 @@ the job it asks for, reuse of a job, deployments, errors, and release."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from enos.output import Plain
 from enos.providers import g5k
 
 sys.path.insert(0, str(Path(__file__).parent))
+from conftest import run_enos  # noqa: E402
 from g5k_standin import StandIn  # noqa: E402
 
 pytest.importorskip("grid5000")
@@ -205,3 +207,12 @@ def test_unknown_cluster_and_kavlan_are_refused(standin: StandIn, tmp_path: Path
                     "    networks: [{id: n1, role: network_interface, type: kavlan}]\n")
     with pytest.raises(NotBuiltError, match="KaVLAN"):
         g5k.init(load_config(path), _exp(tmp_path), Plain(quiet=True))
+
+
+def test_up_without_credentials_exits_2_naming_the_file(tmp_path: Path) -> None:
+    _config(tmp_path)
+    env = {**os.environ, "G5K_CONFIG": str(tmp_path / "missing.yaml")}
+    proc = run_enos("up", cwd=tmp_path, env=env, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "missing.yaml" in proc.stderr and "no Grid'5000 credentials" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -492,8 +492,8 @@ def init(config: Config, exp: Experiment, out: Output, force: bool = False,
                             "version of enos",
                             "remove `type: kavlan` from provider.resources.networks: every "
                             "network role then uses the nodes' primary interface")
-    pub, private = public_key(config)
     g5k = G5k(exp, out, api)
+    pub, private = public_key(config)
     if force:
         for line in g5k.release():
             out.say(f"deleted {line}")
