@@ -142,6 +142,15 @@ def test_destroy_deletes_the_job_and_only_it(standin: StandIn, tmp_path: Path) -
     assert [s for uid, s in states.items() if uid != ours] == ["running"]
     assert "g5k" not in exp.state
     g5k.G5kProvider().destroy(None, exp, None, Plain(quiet=True))  # nothing left: no call
+    # A state whose own record was lost: the jobs of the resources are deleted.
+    lost = _exp(tmp_path, "c")
+    g5k.init(_config(tmp_path, "lost"), lost, Plain(quiet=True))  # type: ignore[arg-type]
+    uid = lost.state["g5k"]["jobs"]["rennes"]
+    resources = g5k.init(_config(tmp_path, "lost"), lost,  # type: ignore[arg-type]
+                         Plain(quiet=True))
+    lost.state.pop("g5k")
+    g5k.G5kProvider().destroy(None, lost, resources, Plain(quiet=True))
+    assert standin.jobs[uid]["state"] == "error"
 
 
 def test_missing_and_refused_credentials_name_the_file(

@@ -425,10 +425,10 @@ class G5k:
                 return str(adapter.get("device") or "eth0"), str(adapter["ip"])
         return "eth0", node
 
-    def release(self) -> list[str]:
+    def release(self, jobs: dict[str, int] | None = None) -> list[str]:
         """Delete the experiment's jobs (only them). Safe to rerun."""
         deleted = []
-        for site, uid in sorted((self._state().get("jobs") or {}).items()):
+        for site, uid in sorted((jobs or self._state().get("jobs") or {}).items()):
             try:
                 with self.api.call(f"read job {uid} on {site}"):
                     manager = self.api.gk.sites[site].jobs
@@ -582,9 +582,12 @@ class G5kProvider(Provider):
     def destroy(self, config: Config | None, exp: Experiment, resources: Resources | None,
                 out: Output) -> None:
         state = exp.state.get("g5k")
-        if not isinstance(state, dict) or not state.get("jobs"):
+        jobs = state.get("jobs") if isinstance(state, dict) else None
+        if not jobs and resources is not None:  # the state's own record was lost
+            jobs = resources.provider_state.get("jobs")
+        if not jobs:
             return
-        for line in G5k(exp, out).release():
+        for line in G5k(exp, out).release(dict(jobs)):
             out.say(f"deleted {line}")
 
     def gateway(self, resources: Resources) -> Gateway | None:
