@@ -6,6 +6,8 @@
 #   - a virtualenv in $ENOS_VENV (default /opt/enos/venv) with enos and its locked dependencies;
 #   - the 'enos' command on the PATH (/usr/local/bin/enos).
 # Safe to rerun: it installs only what is missing.
+# Extras as the first argument, comma-separated: test, analysis, g5k (python-grid5000, for
+# provider g5k), e.g. `bash install.sh g5k`.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the tests need (enos itself, pytest, ruff, mypy, pandas, Selenium with Debian's
+# Install what the tests need (enos itself, pytest, ruff, mypy, pandas, python-grid5000, Selenium with Debian's
 # Chromium, and the Debian packages the integration tests use), then run the linter, the type
 # checker and the whole test suite.
 # Needs root: the integration tests build real local testbeds (namespaces, bridges, sshd).
@@ -7,7 +7,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${ENOS_VENV:-/opt/enos/venv}"
 
-bash "$here/install.sh" test,analysis
+bash "$here/install.sh" test,analysis,g5k
 
 # A real browser for the report pages: Debian's Chromium and its chromedriver.
 need_apt=()

@@ -41,10 +41,10 @@ def test_unknown_command_and_version(tmp_path: Path) -> None:
 
 
 def test_up_with_an_unbuilt_provider_says_so(tmp_path: Path) -> None:
-    run_enos("new", "--provider", "g5k", cwd=tmp_path)
+    run_enos("new", "--provider", "vagrant", cwd=tmp_path)
     proc = run_enos("up", cwd=tmp_path, check=False)
     assert proc.returncode == 2
-    assert "provider 'g5k' is valid" in proc.stderr and "provider: local" in proc.stderr
+    assert "provider 'vagrant' is valid" in proc.stderr and "provider: local" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
