@@ -30,54 +30,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from _common import enos_ok as enos
+from _common import memory_mib, tree
 
 ENOS = shutil.which("enos") or "enos"
-MIB = 1024 * 1024
 
 
-def enos(*args: str, cwd: Path) -> str:
-    proc = subprocess.run([ENOS, *args], cwd=cwd, capture_output=True, text=True, check=False,
-                          stdin=subprocess.DEVNULL)
-    if proc.returncode != 0:
-        raise SystemExit(f"enos {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n"
-                         f"{proc.stderr[-3000:]}")
-    return proc.stdout + proc.stderr
 
 
-def tree(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += children.get(p, [])
-    return out
 
 
 def memory(pid: int) -> dict[str, float]:
     """RSS and PSS (MiB) of a process and its descendants, and how many they are."""
-    rss = pss = 0.0
     pids = tree(pid)
-    for p in pids:
-        try:
-            text = Path(f"/proc/{p}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        for line in text.splitlines():
-            key, _, value = line.partition(":")
-            if key == "Rss":
-                rss += int(value.split()[0]) * 1024
-            elif key == "Pss":
-                pss += int(value.split()[0]) * 1024
-    return {"rss_mib": rss / MIB, "pss_mib": pss / MIB, "processes": len(pids)}
+    rss, pss = memory_mib(pids)
+    return {"rss_mib": rss, "pss_mib": pss, "processes": len(pids)}
 
 
 def browse(url: str, password: str, pages: int) -> float:

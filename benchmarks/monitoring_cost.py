@@ -20,6 +20,8 @@ import statistics
 import time
 from pathlib import Path
 
+from _common import memory_mib, tree
+
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -41,23 +43,6 @@ def programs(exp: Path) -> dict[str, int]:
     return out
 
 
-def tree(pid: int) -> list[int]:
-    """A process and its descendants."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += children.get(p, [])
-    return out
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -71,20 +56,6 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICK
 
 
-def memory(pids: list[int]) -> tuple[float, float]:
-    """RSS and PSS in bytes."""
-    rss = pss = 0.0
-    for pid in pids:
-        try:
-            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        for line in text.splitlines():
-            if line.startswith("Rss:"):
-                rss += int(line.split()[1]) * 1024
-            elif line.startswith("Pss:"):
-                pss += int(line.split()[1]) * 1024
-    return rss, pss
 
 
 def main() -> None:
@@ -110,7 +81,7 @@ def main() -> None:
         elapsed = time.monotonic() - start
         for name, pids in trees.items():
             cpu[name].append((cpu_seconds(pids) - before[name]) / elapsed)
-            r, p = memory(pids)
+            r, p = (v * 1024 * 1024 for v in memory_mib(pids))  # bytes
             rss[name].append(r)
             pss[name].append(p)
     print(f"{exp.name}: {len(progs)} programs, {args.windows} windows of {args.seconds:g} s, "

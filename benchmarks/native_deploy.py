@@ -37,6 +37,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from _common import enos_ok as enos
+from _common import memory_mib as memory
+from _common import tree
 
 from enos.report import data
 
@@ -59,46 +62,10 @@ print(json.dumps({"boot": active, "hypervisors": hyps}))
 """
 
 
-def enos(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run([ENOS, *args], cwd=cwd, capture_output=True,
-                          text=True, check=False, env=env, stdin=subprocess.DEVNULL)
-    if proc.returncode != 0:
-        raise SystemExit(f"enos {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n"
-                         f"{proc.stderr[-3000:]}")
-    return proc.stdout + proc.stderr
 
 
-def tree(pid: int) -> list[int]:
-    """pid and its descendants."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += children.get(p, [])
-    return out
 
 
-def memory(pids: list[int]) -> tuple[float, float]:
-    """(RSS, PSS) in MiB of these processes."""
-    rss = pss = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Rss:"):
-                    rss += int(line.split()[1])
-                elif line.startswith("Pss:"):
-                    pss += int(line.split()[1])
-        except OSError:
-            continue
-    return rss / 1024, pss / 1024
 
 
 def host_memory(root: Path, prefix: str | None = None) -> tuple[float, float]:

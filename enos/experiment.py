@@ -34,6 +34,20 @@ MAX_STATE_BYTES = 64 * 1024 * 1024
 PHASE_COMMAND = {"up": "enos up", "os": "enos os", "init": "enos init"}
 
 
+def env_exists(env: str | os.PathLike[str], directory: bool = False) -> bool:
+    """Whether the ``-e/--env`` path exists (is a directory); a path the file system cannot
+    even look up (a name too long, a file in the way) is a :class:`UsageError`."""
+    try:
+        path = Path(env)
+        return path.is_dir() if directory else path.exists()
+    except OSError as err:
+        raise UsageError(
+            f"experiment directory '{str(env)[:200]}' cannot be used: {err.strerror}",
+            "pass the directory enos up created (see the 'current' link), a new directory for "
+            "'enos up', or omit --env",
+        ) from None
+
+
 class Experiment:
     """One experiment directory."""
 
@@ -48,7 +62,7 @@ class Experiment:
         """The experiment named by ``--env``, else the one ``cwd/current`` points to, else None."""
         if env:
             path = Path(env)
-            if not path.is_dir():
+            if not env_exists(env, directory=True):
                 raise UsageError(
                     f"experiment directory '{str(env)[:200]}' does not exist",
                     "pass the directory enos up created (see the 'current' link), or omit --env",
@@ -75,6 +89,7 @@ class Experiment:
         """A new experiment directory (``env`` or ``cwd/enos_<timestamp>``) and the link to it."""
         if env:
             path = Path(env)
+            env_exists(env)  # a name the file system refuses is the user's error
         else:
             stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             path = cwd / f"enos_{stamp}"

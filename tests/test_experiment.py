@@ -71,3 +71,16 @@ def test_atomic_and_private_writes(tmp_path: Path) -> None:
     assert (tmp_path / "secret").stat().st_mode & 0o777 == 0o600
     assert [p.name for p in target.parent.iterdir()] == ["f.json"]  # no temp file left
     assert os.stat(target).st_mode & 0o777 == 0o644
+
+
+def test_an_env_the_file_system_refuses_is_a_usage_error(tmp_path: Path) -> None:
+    from enos.errors import UsageError
+
+    long = tmp_path / ("x" * 300)  # longer than a file name may be
+    for call in (lambda: Experiment.find(long, tmp_path),
+                 lambda: Experiment.create(tmp_path, long)):
+        with pytest.raises(UsageError, match="cannot be used: File name too long") as err:
+            call()
+        assert err.value.exit_code == 2
+    with pytest.raises(UsageError, match="does not exist"):
+        Experiment.find(tmp_path / "nothing", tmp_path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import click
 
@@ -25,12 +24,12 @@ def command(opts: Options, force_deploy: bool) -> None:
     from enos.ansible import inventory
     from enos.ansible.runner import run_playbook
     from enos.errors import EnosError
-    from enos.experiment import Experiment
+    from enos.experiment import Experiment, env_exists
 
     config = opts.load_config()
     provider = providers.load(config.provider_type)
     provider.require_built()
-    if opts.env and not Path(opts.env).exists():
+    if opts.env and not env_exists(opts.env):
         exp = Experiment.create(opts.cwd, opts.env)  # `enos up -e NEW_DIR` starts it there
     else:
         exp = opts.find_experiment() or Experiment.create(opts.cwd, opts.env)

@@ -123,3 +123,18 @@ def display_path(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except (ValueError, OSError):
         return str(path)
+
+
+def machine_aliases(machines: list[MachineSpec]) -> list[tuple[str, MachineSpec]]:
+    """Every machine with its alias: its group and first role, numbered per such name
+    (``compute-1``, ``grp2-compute-1``), in file order."""
+    out: list[tuple[str, MachineSpec]] = []
+    counters: dict[str, int] = {}
+    for spec in machines:
+        base = spec.roles[0] if spec.roles else "host"
+        if spec.group:
+            base = f"{spec.group}-{base}"
+        for _ in range(spec.number):
+            counters[base] = counters.get(base, 0) + 1
+            out.append((f"{base}-{counters[base]}", spec))
+    return out

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from enos.config.spec import machine_aliases
 from enos.errors import ConfigError, EnosError, NotBuiltError
 from enos.model import NETWORK_INTERFACE, NEUTRON_EXTERNAL_INTERFACE, Host, Resources
 from enos.providers.base import Gateway, Provider
@@ -451,18 +452,9 @@ def _failed_nodes(dep: Any) -> list[str]:
 
 
 def _aliases(config: Config) -> list[tuple[str, list[str], str | None, str]]:
-    """(alias, roles, group, cluster) per machine, numbered as the local provider does."""
-    out = []
-    counters: dict[str, int] = {}
-    for spec in config.machines:
-        for _ in range(spec.number):
-            base = spec.roles[0] if spec.roles else "host"
-            if spec.group:
-                base = f"{spec.group}-{base}"
-            counters[base] = counters.get(base, 0) + 1
-            out.append((f"{base}-{counters[base]}", list(spec.roles), spec.group,
-                        str(spec.label)))
-    return out
+    """(alias, roles, group, cluster) per machine, named as the local provider names them."""
+    return [(alias, list(spec.roles), spec.group, str(spec.label))
+            for alias, spec in machine_aliases(config.machines)]
 
 
 def network_roles(config: Config) -> list[str]:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from enos.config import resources as res
+from enos.config.spec import machine_aliases
 from enos.errors import EnosError
 from enos.model import Host, Network, Resources
 from enos.providers.base import Provider
@@ -143,17 +144,9 @@ def _bridge(eid: str, n: int) -> str:
 
 
 def _aliases(config: Config) -> list[tuple[str, list[str], str | None]]:
-    """(alias, roles, group) for every machine, numbered per group and first role."""
-    out: list[tuple[str, list[str], str | None]] = []
-    counters: dict[str, int] = {}
-    for spec in config.machines:
-        for _ in range(spec.number):
-            base = spec.roles[0] if spec.roles else "host"
-            if spec.group:
-                base = f"{spec.group}-{base}"
-            counters[base] = counters.get(base, 0) + 1
-            out.append((f"{base}-{counters[base]}", list(spec.roles), spec.group))
-    return out
+    """(alias, roles, group) for every machine (see :func:`enos.config.spec.machine_aliases`)."""
+    return [(alias, list(spec.roles), spec.group)
+            for alias, spec in machine_aliases(config.machines)]
 
 
 # -- running ip -----------------------------------------------------------------------------------
