@@ -197,3 +197,21 @@ def test_nothing_to_forward_before_the_cloud(tmp_path: Path) -> None:
     exp = Experiment(path)
     exp.update(provider="local")
     assert "nothing to forward" in run(exp, "ssh-tunnel")
+
+
+def test_g5k_testbed_forwards_through_the_access_machine(tmp_path: Path) -> None:
+    """The g5k provider's gateway (recorded by its `enos up`: the access machine and the
+    Grid'5000 user) is the tunnel's jump host."""
+    exp = cloud_exp(tmp_path, "g5k")
+    resources = exp.resources
+    assert resources is not None
+    resources.provider_state["gateway"] = {"address": "access.grid5000.fr", "user": "jdoe",
+                                           "port": 22}
+    exp.set_resources(resources)
+    data = json.loads(run(exp, "ssh-tunnel", "--out", "json"))
+    assert data["via"] == "gateway" and data["direct"] is False
+    assert data["command"] == ("ssh -N -L 8080:10.0.0.2:80 -L 5000:10.0.0.2:5000 "
+                               "-L 8774:10.0.0.2:8774 jdoe@access.grid5000.fr")
+    text = run(exp, "ssh-tunnel")
+    assert "Through the testbed's gateway access.grid5000.fr" in text
+    assert "    LocalForward 8080 10.0.0.2:80" in text and "http://localhost:8080/" in text
